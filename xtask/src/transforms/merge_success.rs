@@ -1,0 +1,335 @@
+//! `merge-success-responses`: gives every 2xx response of an operation the same schema, the one
+//! that contains all the others.
+//!
+//! progenitor 0.15 accepts one success type per operation and panics otherwise. HubSpot declares
+//! 200 and 207 with two schemas, where the 207 one has every field of the 200 one plus `errors`
+//! and `numErrors`, so the 207 schema decodes both bodies. When no schema contains all the others,
+//! merging would lose fields, and the transform fails with the reason.
+
+use anyhow::{Result, bail};
+use serde_json::{Map, Value};
+
+use super::operations::{for_each_operation, resolve_ref};
+
+/// Keys that document a schema without changing what it accepts.
+const DOC_KEYS: &[&str] = &["description", "example", "examples"];
+
+pub fn run(spec: &mut Value) -> Result<()> {
+    let snapshot = spec.clone();
+    let mut documented = Vec::new();
+    for_each_operation(spec, |method, path, operation| {
+        let label = format!("{} {path}", method.to_ascii_uppercase());
+        if let Some(merged) = merge_operation(&snapshot, &label, operation)? {
+            documented.push(merged);
+        }
+        Ok(())
+    })?;
+    for (reference, others) in documented {
+        copy_property_descriptions(spec, &reference, &others);
+    }
+    Ok(())
+}
+
+/// A 2xx response's status, the schema as the response declares it, and that schema resolved.
+struct SuccessSchema<'a> {
+    status: String,
+    declared: Value,
+    resolved: &'a Value,
+}
+
+/// Merges the 2xx responses of one operation. Returns the `$ref` of the schema they now share
+/// and the schemas it replaced, so that their property descriptions can be kept.
+fn merge_operation(
+    spec: &Value,
+    label: &str,
+    operation: &mut Map<String, Value>,
+) -> Result<Option<(String, Vec<Value>)>> {
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(None);
+    };
+    let mut successes = Vec::new();
+    for (status, response) in responses.iter() {
+        if !status.starts_with('2') {
+            continue;
+        }
+        let response = match response.get("$ref").and_then(Value::as_str) {
+            Some(reference) => resolve_ref(spec, reference)?,
+            None => response,
+        };
+        if let Some(declared) = json_schema(response) {
+            let resolved = match declared.get("$ref").and_then(Value::as_str) {
+                Some(reference) => resolve_ref(spec, reference)?,
+                None => declared,
+            };
+            successes.push(SuccessSchema {
+                status: status.clone(),
+                declared: declared.clone(),
+                resolved,
+            });
+        }
+    }
+    if successes
+        .iter()
+        .all(|success| success.declared == successes[0].declared)
+    {
+        return Ok(None);
+    }
+
+    let Some(widest) = successes.iter().position(|candidate| {
+        successes
+            .iter()
+            .all(|other| contains(candidate.resolved, other.resolved).is_ok())
+    }) else {
+        bail!(
+            "{label}: cannot merge the 2xx responses into one success type: {}",
+            reasons(&successes)
+        );
+    };
+    let declared = successes[widest].declared.clone();
+    let replaced = successes
+        .iter()
+        .filter(|success| success.declared != declared)
+        .map(|success| success.resolved.clone())
+        .collect();
+
+    for (status, response) in responses.iter_mut() {
+        if !status.starts_with('2') {
+            continue;
+        }
+        if let Some(reference) = response.get("$ref").and_then(Value::as_str) {
+            *response = resolve_ref(spec, reference)?.clone();
+        }
+        if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
+            for media in content.values_mut() {
+                if let Some(media) = media.as_object_mut() {
+                    media.insert("schema".to_owned(), declared.clone());
+                }
+            }
+        }
+    }
+    let reference = declared
+        .get("$ref")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(reference.map(|reference| (reference, replaced)))
+}
+
+/// Returns the schema of a response's JSON body, whatever JSON media type declares it.
+fn json_schema(response: &Value) -> Option<&Value> {
+    let content = response.get("content")?.as_object()?;
+    ["application/json", "*/*"]
+        .iter()
+        .find_map(|media| content.get(*media))
+        .or_else(|| content.values().next())?
+        .get("schema")
+}
+
+/// Explains, for each pair of schemas, why neither contains the other.
+fn reasons(successes: &[SuccessSchema<'_>]) -> String {
+    let mut reasons = Vec::new();
+    for candidate in successes {
+        for other in successes {
+            if let Err(reason) = contains(candidate.resolved, other.resolved) {
+                reasons.push(format!(
+                    "the {} schema ({}) {reason} of the {} schema ({})",
+                    candidate.status,
+                    describe(&candidate.declared),
+                    other.status,
+                    describe(&other.declared)
+                ));
+            }
+        }
+    }
+    reasons.join("; ")
+}
+
+fn describe(declared: &Value) -> String {
+    match declared.get("$ref").and_then(Value::as_str) {
+        Some(reference) => reference.to_owned(),
+        None => "inline".to_owned(),
+    }
+}
+
+/// Checks that every body `narrow` accepts, `wide` accepts too, for object schemas: `wide` has
+/// each property of `narrow` with the same schema, and requires nothing that `narrow` does not.
+fn contains(wide: &Value, narrow: &Value) -> Result<(), String> {
+    let properties = |schema: &Value| {
+        schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let required = |schema: &Value| -> Vec<Value> {
+        schema
+            .get("required")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    for schema in [wide, narrow] {
+        if schema.get("type").is_some_and(|kind| kind != "object") {
+            return Err("is not an object schema".to_owned());
+        }
+    }
+    let wide_properties = properties(wide);
+    for (name, schema) in properties(narrow) {
+        match wide_properties.get(&name) {
+            None => return Err(format!("lacks property `{name}`")),
+            Some(wide_schema) if strip_docs(wide_schema) != strip_docs(&schema) => {
+                return Err(format!("declares property `{name}` differently"));
+            }
+            Some(_) => {}
+        }
+    }
+    let narrow_required = required(narrow);
+    if let Some(name) = required(wide)
+        .iter()
+        .find(|name| !narrow_required.contains(name))
+    {
+        return Err(format!("requires {name}, which is optional"));
+    }
+    Ok(())
+}
+
+/// Returns `schema` without documentation keys and extensions, at every depth.
+fn strip_docs(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, _)| !DOC_KEYS.contains(&key.as_str()) && !key.starts_with("x-"))
+                .map(|(key, value)| (key.clone(), strip_docs(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(strip_docs).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Gives the properties of the kept schema the descriptions that only the replaced schemas had.
+fn copy_property_descriptions(spec: &mut Value, reference: &str, others: &[Value]) {
+    let Some(pointer) = reference.strip_prefix('#') else {
+        return;
+    };
+    let Some(properties) = spec
+        .pointer_mut(pointer)
+        .and_then(|schema| schema.get_mut("properties"))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, property) in properties.iter_mut() {
+        let Some(property) = property.as_object_mut() else {
+            continue;
+        };
+        if property.contains_key("description") || property.contains_key("$ref") {
+            continue;
+        }
+        let description = others
+            .iter()
+            .find_map(|other| other.pointer(&format!("/properties/{name}/description")));
+        if let Some(description) = description {
+            // Keep `description` where the spec usually writes it: after `type`.
+            let index = usize::from(property.contains_key("type"));
+            property.shift_insert(index, "description".to_owned(), description.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec(ok: Value, multi: Value) -> Value {
+        json!({
+            "paths": {"/read": {"post": {"responses": {
+                "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ok"}}}},
+                "207": {"description": "multi", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Multi"}}}},
+            }}}},
+            "components": {"schemas": {"Ok": ok, "Multi": multi}},
+        })
+    }
+
+    #[test]
+    fn merges_into_superset_schema() {
+        let mut document = spec(
+            json!({"type": "object", "required": ["results"], "properties": {
+                "results": {"type": "array", "description": "The results.", "items": {"type": "integer"}},
+            }}),
+            json!({"type": "object", "required": ["results"], "properties": {
+                "results": {"type": "array", "items": {"type": "integer"}},
+                "errors": {"type": "array", "items": {"type": "string"}},
+            }}),
+        );
+        run(&mut document).unwrap();
+        let responses = &document["paths"]["/read"]["post"]["responses"];
+        assert_eq!(
+            responses["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Multi"
+        );
+        assert_eq!(
+            responses["207"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Multi"
+        );
+        assert_eq!(
+            document["components"]["schemas"]["Multi"]["properties"]["results"]["description"],
+            "The results."
+        );
+    }
+
+    #[test]
+    fn differing_property_is_an_error() {
+        let mut document = spec(
+            json!({"type": "object", "properties": {"id": {"type": "integer", "format": "int32"}}}),
+            json!({"type": "object", "properties": {"id": {"type": "string"}, "errors": {"type": "array"}}}),
+        );
+        let error = run(&mut document).unwrap_err().to_string();
+        assert!(
+            error.contains("POST /read: cannot merge the 2xx responses"),
+            "{error}"
+        );
+        assert!(
+            error.contains("declares property `id` differently"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn disjoint_properties_are_an_error() {
+        let mut document = spec(
+            json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+            json!({"type": "object", "properties": {"b": {"type": "string"}}}),
+        );
+        let error = run(&mut document).unwrap_err().to_string();
+        assert!(error.contains("lacks property `a`"), "{error}");
+        assert!(error.contains("lacks property `b`"), "{error}");
+    }
+
+    #[test]
+    fn wider_schema_requiring_more_is_an_error() {
+        let mut document = spec(
+            json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+            json!({"type": "object", "required": ["b"], "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}),
+        );
+        let error = run(&mut document).unwrap_err().to_string();
+        assert!(
+            error.contains("requires \"b\", which is optional"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn single_success_is_unchanged() {
+        let mut document = json!({"paths": {"/read": {"post": {"responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
+        }}}}});
+        let before = document.clone();
+        run(&mut document).unwrap();
+        assert_eq!(document, before);
+    }
+}

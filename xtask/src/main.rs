@@ -20,6 +20,9 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(about = "Maintainer tasks for the HubSpot workflow ID mapping workspace")]
 struct Cli {
+    /// Workspace to work in; defaults to the one this xtask belongs to.
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,7 +44,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Regen { check, upstream } => regen::run(&spec::workspace_root(), check, upstream),
+        Command::Regen { check, upstream } => {
+            let root = cli.root.unwrap_or_else(spec::workspace_root);
+            regen::run(&root, check, upstream)
+        }
     };
     match result {
         Ok(code) => code,

@@ -3,8 +3,10 @@
 //! Each action selects nodes with an RFC 9535 JSONPath `target` and either merges `update` into
 //! them, deletes them (`remove: true`), or runs a named transform (`x-transform`, see
 //! [`crate::transforms`]). Actions run in the order they are listed. Unlike the Overlay
-//! specification, an action whose target matches nothing is an error: a deviation that no longer
-//! applies means HubSpot changed the spec, and the maintainer must look at it.
+//! specification, an action whose target matches nothing is an error unless it is marked
+//! `x-optional: true`: a deviation that no longer applies means HubSpot changed the spec, and the
+//! maintainer must look at it. Optional actions cover parts that some published versions lack,
+//! such as the 207 response and its error schema.
 
 use anyhow::{Context, Result, bail, ensure};
 use serde::Deserialize;
@@ -43,6 +45,12 @@ impl Action {
     /// Returns the name of the transform the action runs, if any.
     pub fn transform(&self) -> Option<&str> {
         self.extensions.get("x-transform").and_then(Value::as_str)
+    }
+
+    /// Returns whether the action may match nothing, because some published versions of the spec
+    /// lack its target.
+    pub fn is_optional(&self) -> bool {
+        self.extensions.get("x-optional") == Some(&Value::Bool(true))
     }
 
     /// Returns a short label for error messages: the position and the reason.
@@ -92,7 +100,10 @@ impl Overlay {
 }
 
 fn apply_action(spec: &mut Value, action: &Action) -> Result<()> {
-    let pointers = target_pointers(spec, &action.target)?;
+    let pointers = match target_pointers(spec, &action.target) {
+        Err(_) if action.is_optional() && matches_nothing(spec, &action.target) => return Ok(()),
+        result => result?,
+    };
     if let Some(name) = action.transform() {
         return transforms::run(name, spec, &pointers, &action.extensions);
     }
@@ -124,6 +135,10 @@ pub fn target_pointers(spec: &Value, target: &str) -> Result<Vec<String>> {
         bail!("target {target} matches nothing in the spec; update or delete this action");
     }
     Ok(pointers)
+}
+
+fn matches_nothing(spec: &Value, target: &str) -> bool {
+    JsonPath::parse(target).is_ok_and(|path| path.query(spec).is_empty())
 }
 
 /// Merges `update` into `node` as Overlay 1.0 defines it: object properties are merged
@@ -248,6 +263,31 @@ mod tests {
         let message = format!("{error:#}");
         assert!(message.contains("action 1 (widen)"), "{message}");
         assert!(message.contains("$.missing matches nothing"), "{message}");
+    }
+
+    #[test]
+    fn optional_action_matching_nothing_is_skipped() {
+        let mut spec = json!({"a": 1});
+        apply(
+            &mut spec,
+            json!([{"target": "$.missing", "description": "r", "remove": true, "x-optional": true}]),
+        )
+        .unwrap();
+        assert_eq!(spec, json!({"a": 1}));
+    }
+
+    #[test]
+    fn optional_action_with_invalid_path_is_an_error() {
+        let mut spec = json!({"a": 1});
+        let error = apply(
+            &mut spec,
+            json!([{"target": "$[", "description": "r", "remove": true, "x-optional": true}]),
+        )
+        .unwrap_err();
+        assert!(
+            format!("{error:#}").contains("invalid JSONPath"),
+            "{error:#}"
+        );
     }
 
     #[test]

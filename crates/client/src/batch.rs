@@ -1,0 +1,351 @@
+//! Splitting inputs into deduplicated batches, and matching HubSpot's answer to a batch
+//! back to its inputs.
+
+use std::collections::{HashMap, HashSet};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::{Stream, StreamExt};
+use hubspot_workflow_ids_api::types;
+
+use crate::error::Error;
+use crate::id::{FlowId, Id, IdKind, WorkflowId};
+use crate::outcome::{Mapping, Outcome};
+use crate::progress::Progress;
+
+/// Category of a 207 error that means "no mapping exists", a definite answer.
+pub(crate) const OBJECT_NOT_FOUND: &str = "OBJECT_NOT_FOUND";
+
+/// One request's worth of distinct inputs, all of one kind.
+///
+/// Each input carries its position among the call's distinct inputs, so that a [`Report`]
+/// can list outcomes in input order.
+///
+/// [`Report`]: crate::Report
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Batch {
+    pub(crate) entries: Vec<(u64, Id)>,
+}
+
+impl Batch {
+    pub(crate) fn ids(&self) -> Vec<Id> {
+        self.entries.iter().map(|&(_, id)| id).collect()
+    }
+}
+
+/// Pulls IDs from `ids` lazily and yields batches of at most `batch_size` distinct IDs.
+///
+/// Duplicates are dropped across the whole input, not per batch; the set of seen IDs keeps
+/// 8 bytes per distinct ID of each kind. Flow IDs and workflow IDs go to separate batches,
+/// so that a 207 error which lists bare numbers under `context.ids` names exactly one input.
+/// This costs at most one request more than mixing them.
+pub(crate) fn batches<S>(
+    ids: S,
+    batch_size: usize,
+    progress: Progress,
+) -> impl Stream<Item = Batch> + Send + 'static
+where
+    S: Stream<Item = Id> + Send + 'static,
+{
+    let batcher = Batcher {
+        ids: Box::pin(ids),
+        seen_flows: HashSet::new(),
+        seen_workflows: HashSet::new(),
+        flows: Vec::with_capacity(batch_size),
+        workflows: Vec::with_capacity(batch_size),
+        next_position: 0,
+        batch_size,
+        exhausted: false,
+        progress,
+    };
+    futures::stream::unfold(batcher, |mut batcher| async move {
+        let batch = batcher.next_batch().await?;
+        Some((batch, batcher))
+    })
+}
+
+struct Batcher {
+    ids: Pin<Box<dyn Stream<Item = Id> + Send>>,
+    seen_flows: HashSet<u64>,
+    seen_workflows: HashSet<u64>,
+    flows: Vec<(u64, Id)>,
+    workflows: Vec<(u64, Id)>,
+    next_position: u64,
+    batch_size: usize,
+    exhausted: bool,
+    progress: Progress,
+}
+
+impl Batcher {
+    async fn next_batch(&mut self) -> Option<Batch> {
+        while !self.exhausted {
+            let Some(id) = self.ids.next().await else {
+                self.exhausted = true;
+                break;
+            };
+            let (seen, pending) = match id.kind() {
+                IdKind::Flow => (&mut self.seen_flows, &mut self.flows),
+                IdKind::Workflow => (&mut self.seen_workflows, &mut self.workflows),
+            };
+            let unique = seen.insert(id.get());
+            self.progress.add_input(unique);
+            if !unique {
+                continue;
+            }
+            pending.push((self.next_position, id));
+            self.next_position += 1;
+            if pending.len() >= self.batch_size {
+                return Some(Batch {
+                    entries: std::mem::take(pending),
+                });
+            }
+        }
+
+        // The input is exhausted: flush what is left, flow IDs first.
+        for pending in [&mut self.flows, &mut self.workflows] {
+            if !pending.is_empty() {
+                return Some(Batch {
+                    entries: std::mem::take(pending),
+                });
+            }
+        }
+        None
+    }
+}
+
+/// Builds the request body of a batch; IDs travel as decimal strings.
+pub(crate) fn request_body(batch: &Batch) -> types::ApiFlowBatchMigrationInput {
+    let inputs = batch
+        .entries
+        .iter()
+        .map(|&(_, id)| match id {
+            Id::Flow(flow_id) => types::ApiFlowBatchFetchMigrationFlowIdCoordinate {
+                flow_id: Some(flow_id.to_string()),
+                type_: types::ApiFlowBatchFetchMigrationFlowIdCoordinateType::FlowId,
+            }
+            .into(),
+            Id::Workflow(workflow_id) => types::ApiFlowBatchFetchMigrationWorkflowIdCoordinate {
+                workflow_id: Some(workflow_id.to_string()),
+                type_: types::ApiFlowBatchFetchMigrationWorkflowIdCoordinateType::WorkflowId,
+            }
+            .into(),
+        })
+        .collect();
+    types::ApiFlowBatchMigrationInput { inputs }
+}
+
+/// Matches a 200 or 207 answer to the inputs of its batch, by ID and kind and never by
+/// position, and returns one outcome per input in the batch's order.
+///
+/// * A result `{flowId, workflowId}` maps the flow input `flowId` and the workflow input
+///   `workflowId`.
+/// * An error names inputs in its `context`: `ids` (either kind), `flowIds` and
+///   `workflowIds`. Category `OBJECT_NOT_FOUND` makes them unmapped; any other category
+///   makes them failed, with an error built by `make_error` from the HubSpot error and the
+///   inputs it names. A failure wins over a not-found for the same input, and a mapping
+///   wins over both.
+/// * Inputs that are neither mapped nor named are unmapped.
+pub(crate) fn attribute(
+    inputs: &[Id],
+    answer: &types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors,
+    make_error: impl Fn(&types::StandardError, Vec<Id>) -> Error,
+) -> Vec<Outcome> {
+    let positions: HashMap<Id, usize> = inputs
+        .iter()
+        .enumerate()
+        .map(|(position, &id)| (id, position))
+        .collect();
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; inputs.len()];
+
+    for result in &answer.results {
+        let (Ok(flow), Ok(workflow)) = (u64::try_from(result.flow_id), u64::try_from(result.workflow_id))
+        else {
+            tracing::warn!(
+                flow_id = result.flow_id,
+                workflow_id = result.workflow_id,
+                "ignoring a result with a negative ID"
+            );
+            continue;
+        };
+        let mapping = Mapping {
+            flow_id: FlowId::new(flow),
+            workflow_id: WorkflowId::new(workflow),
+        };
+        for input in [Id::Flow(mapping.flow_id), Id::Workflow(mapping.workflow_id)] {
+            if let Some(&position) = positions.get(&input) {
+                outcomes[position] = Some(Outcome::Mapped { input, mapping });
+            }
+        }
+    }
+
+    // Not-found errors first, so that a failure for the same input replaces them.
+    let (not_found, failures): (Vec<_>, Vec<_>) = answer
+        .errors
+        .iter()
+        .partition(|error| error.category == OBJECT_NOT_FOUND);
+    for error in not_found {
+        for position in named_positions(error, &positions) {
+            if outcomes[position].is_none() {
+                outcomes[position] = Some(Outcome::Unmapped {
+                    input: inputs[position],
+                });
+            }
+        }
+    }
+    for error in failures {
+        let named: Vec<usize> = named_positions(error, &positions)
+            .filter(|&position| !matches!(outcomes[position], Some(Outcome::Mapped { .. })))
+            .collect();
+        if named.is_empty() {
+            continue;
+        }
+        let shared = Arc::new(make_error(
+            error,
+            named.iter().map(|&position| inputs[position]).collect(),
+        ));
+        for position in named {
+            outcomes[position] = Some(Outcome::Failed {
+                input: inputs[position],
+                error: Arc::clone(&shared),
+            });
+        }
+    }
+
+    outcomes
+        .into_iter()
+        .zip(inputs)
+        .map(|(outcome, &input)| outcome.unwrap_or(Outcome::Unmapped { input }))
+        .collect()
+}
+
+/// Returns the positions of the batch inputs that an error's `context` names.
+fn named_positions<'a>(
+    error: &'a types::StandardError,
+    positions: &'a HashMap<Id, usize>,
+) -> impl Iterator<Item = usize> + 'a {
+    let keys: [(&str, &[IdKind]); 3] = [
+        ("ids", &[IdKind::Flow, IdKind::Workflow]),
+        ("flowIds", &[IdKind::Flow]),
+        ("workflowIds", &[IdKind::Workflow]),
+    ];
+    let mut found: Vec<usize> = Vec::new();
+    for (key, kinds) in keys {
+        let Some(values) = error.context.get(key) else {
+            continue;
+        };
+        for value in values {
+            let Ok(raw) = value.trim().parse::<u64>() else {
+                tracing::debug!(key, value = %value, "ignoring a non-numeric ID in an error context");
+                continue;
+            };
+            for &kind in kinds {
+                if let Some(&position) = positions.get(&Id::from_parts(kind, raw))
+                    && !found.contains(&position)
+                {
+                    found.push(position);
+                }
+            }
+        }
+    }
+    found.into_iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use serde_json::json;
+
+    fn answer(value: serde_json::Value) -> types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
+        let mut body = json!({
+            "status": "COMPLETE",
+            "results": [],
+            "startedAt": "2026-12-04T10:00:00Z",
+            "completedAt": "2026-12-04T10:00:01Z",
+        });
+        for (key, field) in value.as_object().unwrap() {
+            body[key] = field.clone();
+        }
+        serde_json::from_value(body).unwrap()
+    }
+
+    fn failed(_: &types::StandardError, _: Vec<Id>) -> Error {
+        Error::new(ErrorKind::Server)
+    }
+
+    async fn collect(ids: Vec<Id>, size: usize) -> Vec<Batch> {
+        batches(futures::stream::iter(ids), size, Progress::new())
+            .collect()
+            .await
+    }
+
+    #[tokio::test]
+    async fn splits_and_dedups_across_batches() {
+        let mut ids: Vec<Id> = (0..250).map(|n| Id::Flow(FlowId::new(n))).collect();
+        ids.extend((0..250).map(|n| Id::Flow(FlowId::new(n))));
+        let sizes: Vec<usize> = collect(ids, 100).await.iter().map(|b| b.entries.len()).collect();
+        assert_eq!(sizes, [100, 100, 50]);
+    }
+
+    #[tokio::test]
+    async fn keeps_kinds_apart() {
+        let ids = vec![
+            Id::Flow(FlowId::new(1)),
+            Id::Workflow(WorkflowId::new(1)),
+            Id::Flow(FlowId::new(2)),
+        ];
+        let batches = collect(ids, 100).await;
+        assert_eq!(batches.len(), 2);
+        assert_eq!(batches[0].ids(), [Id::Flow(FlowId::new(1)), Id::Flow(FlowId::new(2))]);
+        assert_eq!(batches[1].entries, [(1, Id::Workflow(WorkflowId::new(1)))]);
+    }
+
+    #[tokio::test]
+    async fn empty_input_yields_no_batch() {
+        assert!(collect(Vec::new(), 100).await.is_empty());
+    }
+
+    #[test]
+    fn attributes_by_id_and_kind() {
+        let inputs = [
+            Id::Flow(FlowId::new(10)),
+            Id::Workflow(WorkflowId::new(10)),
+            Id::Workflow(WorkflowId::new(7)),
+        ];
+        let answer = answer(json!({
+            "results": [
+                { "flowId": 70, "workflowId": 7 },
+                { "flowId": 10, "workflowId": 1 },
+            ],
+        }));
+        let outcomes = attribute(&inputs, &answer, failed);
+        assert_eq!(outcomes[0].mapping().unwrap().workflow_id, WorkflowId::new(1));
+        assert!(matches!(outcomes[1], Outcome::Unmapped { .. }));
+        assert_eq!(outcomes[2].mapping().unwrap().flow_id, FlowId::new(70));
+    }
+
+    #[test]
+    fn partial_errors_by_category() {
+        let inputs = [
+            Id::Workflow(WorkflowId::new(1)),
+            Id::Workflow(WorkflowId::new(2)),
+            Id::Workflow(WorkflowId::new(3)),
+            Id::Workflow(WorkflowId::new(4)),
+        ];
+        let answer = answer(json!({
+            "results": [{ "flowId": 100, "workflowId": 1 }],
+            "numErrors": 2,
+            "errors": [
+                { "category": "OBJECT_NOT_FOUND", "message": "not found", "status": "error",
+                  "context": { "ids": ["2"] }, "errors": [], "links": {} },
+                { "category": "INTERNAL_ERROR", "message": "failed", "status": "error",
+                  "context": { "workflowIds": ["3"], "ids": ["1"] }, "errors": [], "links": {} },
+            ],
+        }));
+        let outcomes = attribute(&inputs, &answer, failed);
+        assert!(outcomes[0].mapping().is_some(), "a mapping wins over an error");
+        assert!(matches!(outcomes[1], Outcome::Unmapped { .. }));
+        assert!(outcomes[2].error().is_some());
+        assert!(matches!(outcomes[3], Outcome::Unmapped { .. }), "unnamed inputs are unmapped");
+    }
+}

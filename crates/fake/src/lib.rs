@@ -107,5 +107,10 @@ pub use fault::{Fault, FaultBody, FaultRule};
 pub use mappings::{Mapping, Mappings, MappingsError};
 pub use server::{DEFAULT_MAX_BATCH_SIZE, FakeHubSpot, FakeHubSpotBuilder};
 
+/// Compiles the README's examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// Path of the endpoint at API version `v4`.
 pub const ENDPOINT_PATH: &str = "/automation/v4/workflow-id-mappings/batch/read";

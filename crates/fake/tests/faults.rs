@@ -39,6 +39,28 @@ async fn reset_fails_the_request() {
 }
 
 #[tokio::test]
+async fn reset_on_reused_connection_is_not_retried() {
+    let server = builder()
+        .fault(FaultRule::at_requests([2], Fault::Reset))
+        .start()
+        .await
+        .unwrap();
+    let client = client();
+    let body = inputs(&[1001], &[]);
+
+    let first = send(&client, &server, Some(TOKEN), &body).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    first.bytes().await.unwrap();
+    let error = send(&client, &server, Some(TOKEN), &body)
+        .await
+        .expect_err("a reset connection has no response");
+
+    assert!(error.is_request(), "{error:?}");
+    assert_eq!(server.counters().requests, 2);
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn truncated_body_fails_reading() {
     let server = builder()
         .fault(FaultRule::next(1, Fault::Truncated))

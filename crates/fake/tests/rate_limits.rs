@@ -223,3 +223,30 @@ async fn unauthenticated_requests_do_not_count() {
     assert_eq!(reply.status, StatusCode::OK);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn concurrent_requests_respect_the_limit() {
+    let server = builder().rate_limit(20, LONG_WINDOW).start().await.unwrap();
+    let client = client();
+    let body = inputs(&[1001], &[]);
+
+    let requests = (0..50).map(|_| send(&client, &server, Some(TOKEN), &body));
+    let responses = futures_util::future::join_all(requests).await;
+    let mut accepted = 0;
+    let mut rejected = 0;
+    for response in responses {
+        match response.unwrap().status() {
+            StatusCode::OK => accepted += 1,
+            StatusCode::TOO_MANY_REQUESTS => rejected += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+
+    assert_eq!(accepted, 20);
+    assert_eq!(rejected, 30);
+    let counters = server.counters();
+    assert_eq!(counters.requests, 50);
+    assert_eq!(counters.rate_limited, 30);
+    assert_eq!(counters.status(200), 20);
+    server.shutdown().await;
+}

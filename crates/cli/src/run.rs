@@ -1,0 +1,138 @@
+//! Running `map`: set up the client (and the embedded fake server), stream the lookups, and
+//! gather the results.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use futures::StreamExt;
+use hubspot_workflow_ids::{AccessToken, Client, IdKind, RateLimit};
+use hubspot_workflow_ids_fake::{FakeHubSpot, Mappings};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::args::{IdSource, MapArgs, TOKEN_ENV};
+use crate::error::CliError;
+use crate::input::read_inputs;
+use crate::results::{Results, Stats};
+
+/// Token the embedded fake server accepts in `--fake` runs.
+const FAKE_TOKEN: &str = "fake-demo-token";
+
+/// Validates the input, runs every lookup and returns the results.
+pub async fn map(args: &MapArgs) -> Result<Results, CliError> {
+    let kind = match args.from {
+        IdSource::Flow => IdKind::Flow,
+        IdSource::Workflow => IdKind::Workflow,
+    };
+    let inputs = read_inputs(kind, &args.ids, args.input.as_deref())?;
+
+    let (fake, base_url, token) = if args.fake {
+        let server = FakeHubSpot::builder()
+            .token(FAKE_TOKEN)
+            .mappings(Mappings::demo())
+            .start()
+            .await
+            .map_err(CliError::StartFake)?;
+        let url = server.url();
+        (Some(server), url, AccessToken::new(FAKE_TOKEN))
+    } else {
+        (
+            None,
+            args.base_url.clone(),
+            read_token(args.token_file.as_deref())?,
+        )
+    };
+
+    let result = run_lookups(args, base_url, token, &inputs.ids, &inputs.unique).await;
+    if let Some(server) = fake {
+        server.shutdown().await;
+    }
+    result
+}
+
+async fn run_lookups(
+    args: &MapArgs,
+    base_url: String,
+    token: AccessToken,
+    ids: &[hubspot_workflow_ids::Id],
+    unique: &[hubspot_workflow_ids::Id],
+) -> Result<Results, CliError> {
+    let rate_limit = match args.rate_limit {
+        Some(limit) => RateLimit::PerInterval {
+            requests: limit.requests,
+            interval: limit.interval,
+        },
+        None => RateLimit::FromHeaders,
+    };
+    let client = Client::builder(token)
+        .base_url(base_url)
+        .api_version(args.api_version.clone())
+        .batch_size(args.batch_size)
+        .concurrency(args.concurrency)
+        .max_retries(args.max_retries)
+        .attempt_timeout(args.timeout)
+        .rate_limit(rate_limit)
+        .user_agent_prefix(concat!(
+            "hubspot-workflow-ids-cli/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .build()
+        .map_err(CliError::InvalidConfig)?;
+
+    let mut stream = client.stream_iter(ids.to_vec());
+    let progress = stream.progress();
+    let bar = progress_bar(unique.len(), args.batch_size);
+    let mut outcomes = Vec::with_capacity(unique.len());
+    while let Some(outcome) = stream.next().await {
+        outcomes.push(outcome);
+        if let Some(bar) = &bar {
+            let snapshot = progress.snapshot();
+            bar.set_position(snapshot.ids_done);
+            bar.set_message(format!(
+                "{} retries, {} rate-limited",
+                snapshot.retries, snapshot.rate_limited
+            ));
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(Results::collect(
+        unique,
+        outcomes,
+        Stats::from(&progress.snapshot()),
+    ))
+}
+
+/// Returns a progress bar on standard error when it is a terminal and the run has more than one
+/// batch.
+fn progress_bar(unique: usize, batch_size: usize) -> Option<ProgressBar> {
+    if unique <= batch_size || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(unique as u64), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} IDs, {elapsed} ({msg})")
+        .expect("the template is valid");
+    bar.set_style(style);
+    Some(bar)
+}
+
+/// Reads the token from `--token-file`, or else from the environment.
+fn read_token(file: Option<&Path>) -> Result<AccessToken, CliError> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|source| CliError::ReadToken {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let token = text.lines().next().unwrap_or("").trim();
+        if token.is_empty() {
+            return Err(CliError::EmptyToken {
+                path: path.display().to_string(),
+            });
+        }
+        return Ok(AccessToken::new(token));
+    }
+    match std::env::var(TOKEN_ENV) {
+        Ok(token) if !token.trim().is_empty() => Ok(AccessToken::new(token.trim())),
+        _ => Err(CliError::MissingToken),
+    }
+}

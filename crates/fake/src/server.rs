@@ -119,7 +119,8 @@ impl Default for FakeHubSpotBuilder {
 impl FakeHubSpotBuilder {
     /// Accepts `token` with the `automation` scope.
     ///
-    /// Once any token is configured, requests with other tokens get 401.
+    /// Once a token is configured with this method or [`Self::token_without_scope`], requests
+    /// with other tokens get 401.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.tokens.insert(token.into(), true);
         self

@@ -116,7 +116,10 @@ async fn send_with_retries(
         };
         progress.add_limiter_wait(waited);
         if waited >= Duration::from_millis(1) {
-            tracing::debug!(wait_ms = waited.as_millis() as u64, "waited for the rate limiter");
+            tracing::debug!(
+                wait_ms = waited.as_millis() as u64,
+                "waited for the rate limiter"
+            );
         }
 
         let mut timeout = shared.attempt_timeout;

@@ -158,8 +158,10 @@ pub(crate) fn attribute(
     let mut outcomes: Vec<Option<Outcome>> = vec![None; inputs.len()];
 
     for result in &answer.results {
-        let (Ok(flow), Ok(workflow)) = (u64::try_from(result.flow_id), u64::try_from(result.workflow_id))
-        else {
+        let (Ok(flow), Ok(workflow)) = (
+            u64::try_from(result.flow_id),
+            u64::try_from(result.workflow_id),
+        ) else {
             tracing::warn!(
                 flow_id = result.flow_id,
                 workflow_id = result.workflow_id,
@@ -256,7 +258,9 @@ mod tests {
     use crate::error::ErrorKind;
     use serde_json::json;
 
-    fn answer(value: serde_json::Value) -> types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
+    fn answer(
+        value: serde_json::Value,
+    ) -> types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
         let mut body = json!({
             "status": "COMPLETE",
             "results": [],
@@ -283,7 +287,11 @@ mod tests {
     async fn splits_and_dedups_across_batches() {
         let mut ids: Vec<Id> = (0..250).map(|n| Id::Flow(FlowId::new(n))).collect();
         ids.extend((0..250).map(|n| Id::Flow(FlowId::new(n))));
-        let sizes: Vec<usize> = collect(ids, 100).await.iter().map(|b| b.entries.len()).collect();
+        let sizes: Vec<usize> = collect(ids, 100)
+            .await
+            .iter()
+            .map(|b| b.entries.len())
+            .collect();
         assert_eq!(sizes, [100, 100, 50]);
     }
 
@@ -296,7 +304,10 @@ mod tests {
         ];
         let batches = collect(ids, 100).await;
         assert_eq!(batches.len(), 2);
-        assert_eq!(batches[0].ids(), [Id::Flow(FlowId::new(1)), Id::Flow(FlowId::new(2))]);
+        assert_eq!(
+            batches[0].ids(),
+            [Id::Flow(FlowId::new(1)), Id::Flow(FlowId::new(2))]
+        );
         assert_eq!(batches[1].entries, [(1, Id::Workflow(WorkflowId::new(1)))]);
     }
 
@@ -319,7 +330,10 @@ mod tests {
             ],
         }));
         let outcomes = attribute(&inputs, &answer, failed);
-        assert_eq!(outcomes[0].mapping().unwrap().workflow_id, WorkflowId::new(1));
+        assert_eq!(
+            outcomes[0].mapping().unwrap().workflow_id,
+            WorkflowId::new(1)
+        );
         assert!(matches!(outcomes[1], Outcome::Unmapped { .. }));
         assert_eq!(outcomes[2].mapping().unwrap().flow_id, FlowId::new(70));
     }
@@ -343,9 +357,15 @@ mod tests {
             ],
         }));
         let outcomes = attribute(&inputs, &answer, failed);
-        assert!(outcomes[0].mapping().is_some(), "a mapping wins over an error");
+        assert!(
+            outcomes[0].mapping().is_some(),
+            "a mapping wins over an error"
+        );
         assert!(matches!(outcomes[1], Outcome::Unmapped { .. }));
         assert!(outcomes[2].error().is_some());
-        assert!(matches!(outcomes[3], Outcome::Unmapped { .. }), "unnamed inputs are unmapped");
+        assert!(
+            matches!(outcomes[3], Outcome::Unmapped { .. }),
+            "unnamed inputs are unmapped"
+        );
     }
 }

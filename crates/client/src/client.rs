@@ -209,7 +209,10 @@ impl ClientBuilder {
             ));
         }
         if self.attempt_timeout.is_zero() {
-            return Err(invalid("attempt_timeout", "must be greater than zero".into()));
+            return Err(invalid(
+                "attempt_timeout",
+                "must be greater than zero".into(),
+            ));
         }
         if self.deadline.is_some_and(|deadline| deadline.is_zero()) {
             return Err(invalid("deadline", "must be greater than zero".into()));
@@ -385,10 +388,7 @@ impl Client {
         I: IntoIterator,
         I::Item: Into<WorkflowId>,
     {
-        let ids: Vec<Id> = ids
-            .into_iter()
-            .map(|id| Id::Workflow(id.into()))
-            .collect();
+        let ids: Vec<Id> = ids.into_iter().map(|id| Id::Workflow(id.into())).collect();
         let report = self.map_ids(ids).await;
         convert_report(report, |id| match id {
             Id::Workflow(workflow_id) => workflow_id,
@@ -407,7 +407,8 @@ impl Client {
         let ids: Vec<Id> = ids.into_iter().map(Into::into).collect();
         let progress = Progress::new();
         let stream = self.positioned(futures::stream::iter(ids), progress.clone());
-        let mut outcomes: Vec<(u64, Outcome)> = stream.flat_map(futures::stream::iter).collect().await;
+        let mut outcomes: Vec<(u64, Outcome)> =
+            stream.flat_map(futures::stream::iter).collect().await;
         outcomes.sort_unstable_by_key(|&(position, _)| position);
         let outcomes = outcomes.into_iter().map(|(_, outcome)| outcome).collect();
         Report::new(outcomes, progress.snapshot())

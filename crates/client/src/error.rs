@@ -506,7 +506,10 @@ mod tests {
         let body = json!({
             "message": "The scope needed for this API call isn't available {missingScopes=[automation, oauth]}"
         });
-        assert_eq!(BodyFields::from_value(&body).missing_scopes, ["automation", "oauth"]);
+        assert_eq!(
+            BodyFields::from_value(&body).missing_scopes,
+            ["automation", "oauth"]
+        );
     }
 
     #[test]

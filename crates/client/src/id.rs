@@ -318,7 +318,10 @@ mod tests {
 
     #[test]
     fn rejects_negative_integers() {
-        assert_eq!(reason_of(FlowId::try_from(-1_i64)), InvalidIdReason::Negative);
+        assert_eq!(
+            reason_of(FlowId::try_from(-1_i64)),
+            InvalidIdReason::Negative
+        );
         assert_eq!(FlowId::try_from(7_i64).unwrap(), FlowId::new(7));
     }
 
@@ -334,6 +337,9 @@ mod tests {
         let id = Id::from(FlowId::new(3));
         assert_eq!(FlowId::try_from(id), Ok(FlowId::new(3)));
         assert_eq!(WorkflowId::try_from(id), Err(id));
-        assert_eq!(Id::parse(IdKind::Workflow, "9").unwrap(), Id::Workflow(9_u64.into()));
+        assert_eq!(
+            Id::parse(IdKind::Workflow, "9").unwrap(),
+            Id::Workflow(9_u64.into())
+        );
     }
 }

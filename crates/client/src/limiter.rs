@@ -114,7 +114,9 @@ impl Window {
     /// Returns the largest burst, at most 2, that keeps any window within `requests`.
     fn burst(self) -> u32 {
         let sends_per_window = self.interval.as_secs_f64() / self.spacing().as_secs_f64();
-        let room = self.requests.saturating_sub(sends_per_window.floor() as u32);
+        let room = self
+            .requests
+            .saturating_sub(sends_per_window.floor() as u32);
         room.clamp(1, 2)
     }
 
@@ -179,7 +181,10 @@ impl Limiter {
 
     async fn wait_for_pause(&self) {
         loop {
-            let until = *self.not_before.lock().unwrap_or_else(PoisonError::into_inner);
+            let until = *self
+                .not_before
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             match until {
                 Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
                 _ => return,
@@ -189,7 +194,10 @@ impl Limiter {
 
     /// Holds every send until `until`, unless a later pause is already set.
     pub(crate) fn pause_until(&self, until: Instant) {
-        let mut not_before = self.not_before.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut not_before = self
+            .not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if not_before.is_none_or(|current| current < until) {
             *not_before = Some(until);
         }
@@ -213,7 +221,15 @@ impl Limiter {
 
         if header_u32(headers, REMAINING_HEADER) == Some(0) {
             let spacing = spacing
-                .or_else(|| Some(Window { requests: max?, interval: interval? }.spacing()))
+                .or_else(|| {
+                    Some(
+                        Window {
+                            requests: max?,
+                            interval: interval?,
+                        }
+                        .spacing(),
+                    )
+                })
                 .unwrap_or(Duration::from_millis(100));
             tracing::debug!(
                 pause_ms = spacing.as_millis() as u64,
@@ -299,9 +315,12 @@ mod tests {
     fn burst_keeps_any_window_within_max() {
         for requests in [1, 2, 10, 49, 50, 51, 100, 190, 250, 1000] {
             let window = window(requests, 10);
-            let per_window = (window.interval.as_secs_f64() / window.spacing().as_secs_f64())
-                .floor() as u32;
-            assert!(window.burst() + per_window <= requests, "{requests} per window");
+            let per_window =
+                (window.interval.as_secs_f64() / window.spacing().as_secs_f64()).floor() as u32;
+            assert!(
+                window.burst() + per_window <= requests,
+                "{requests} per window"
+            );
         }
     }
 
@@ -323,10 +342,7 @@ mod tests {
         let limiter = Limiter::new(RateLimit::Tier(HubSpotTier::ProfessionalOrEnterprise));
         let mut headers = HeaderMap::new();
         headers.insert(MAX_HEADER, "250".parse().unwrap());
-        headers.insert(
-            crate::retry::INTERVAL_HEADER,
-            "10000".parse().unwrap(),
-        );
+        headers.insert(crate::retry::INTERVAL_HEADER, "10000".parse().unwrap());
         limiter.observe(&headers, Instant::now());
         assert_eq!(limiter.lock_current().window, Some(window(190, 10)));
 
@@ -340,10 +356,7 @@ mod tests {
         let limiter = Limiter::new(RateLimit::FromHeaders);
         let mut headers = HeaderMap::new();
         headers.insert(MAX_HEADER, "190".parse().unwrap());
-        headers.insert(
-            crate::retry::INTERVAL_HEADER,
-            "10000".parse().unwrap(),
-        );
+        headers.insert(crate::retry::INTERVAL_HEADER, "10000".parse().unwrap());
         limiter.observe(&headers, Instant::now());
         assert_eq!(limiter.lock_current().window, Some(window(190, 10)));
     }

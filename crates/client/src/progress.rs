@@ -115,7 +115,9 @@ impl Progress {
 
     pub(crate) fn add_limiter_wait(&self, wait: Duration) {
         let nanos = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
-        self.0.limiter_wait_nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.0
+            .limiter_wait_nanos
+            .fetch_add(nanos, Ordering::Relaxed);
     }
 
     pub(crate) fn add_batch(&self, mapped: u64, unmapped: u64, failed: u64) {

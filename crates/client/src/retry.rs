@@ -263,7 +263,11 @@ mod tests {
 
         let policy = RetryPolicy::default();
         for (name, failure, expected) in cases {
-            assert_eq!(decide(&failure, 0, &policy, BACKOFF), expected, "case {name}");
+            assert_eq!(
+                decide(&failure, 0, &policy, BACKOFF),
+                expected,
+                "case {name}"
+            );
         }
     }
 
@@ -336,7 +340,10 @@ mod tests {
         );
         assert_eq!(retry_after(&headers(&[("retry-after", "-1")])), None);
         assert_eq!(
-            retry_after(&headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")])),
+            retry_after(&headers(&[(
+                "retry-after",
+                "Wed, 21 Oct 2015 07:28:00 GMT"
+            )])),
             None
         );
     }

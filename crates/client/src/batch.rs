@@ -368,4 +368,102 @@ mod tests {
             "unnamed inputs are unmapped"
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn id_strategy() -> impl Strategy<Value = Id> {
+            // A small value range, so that duplicates and equal numbers of both kinds occur.
+            (any::<bool>(), 0_u64..40).prop_map(|(is_flow, value)| {
+                if is_flow {
+                    Id::Flow(FlowId::new(value))
+                } else {
+                    Id::Workflow(WorkflowId::new(value))
+                }
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn batches_cover_distinct_inputs_once(
+                ids in proptest::collection::vec(id_strategy(), 0..300),
+                size in 1_usize..=100,
+            ) {
+                let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                let batches = runtime.block_on(collect(ids.clone(), size));
+
+                let mut distinct: Vec<Id> = Vec::new();
+                for &id in &ids {
+                    if !distinct.contains(&id) {
+                        distinct.push(id);
+                    }
+                }
+                let mut sent: Vec<(u64, Id)> = Vec::new();
+                for batch in &batches {
+                    prop_assert!(!batch.entries.is_empty());
+                    prop_assert!(batch.entries.len() <= size);
+                    let kind = batch.entries[0].1.kind();
+                    prop_assert!(batch.entries.iter().all(|(_, id)| id.kind() == kind));
+                    sent.extend(batch.entries.iter().copied());
+                }
+                sent.sort_unstable_by_key(|&(position, _)| position);
+                let positions: Vec<u64> = sent.iter().map(|&(position, _)| position).collect();
+                let expected_positions: Vec<u64> = (0..distinct.len() as u64).collect();
+                prop_assert_eq!(positions, expected_positions);
+                let sent_ids: Vec<Id> = sent.into_iter().map(|(_, id)| id).collect();
+                prop_assert_eq!(sent_ids, distinct);
+            }
+
+            #[test]
+            fn attribution_ignores_result_order(
+                values in proptest::collection::btree_set(0_u64..1_000, 1..100),
+                mapped_mask in proptest::collection::vec(any::<bool>(), 100),
+                not_found_mask in proptest::collection::vec(any::<bool>(), 100),
+                seed in any::<u64>(),
+            ) {
+                let inputs: Vec<Id> = values.iter().map(|&v| Id::Workflow(WorkflowId::new(v))).collect();
+                let mut results = Vec::new();
+                let mut not_found = Vec::new();
+                for (index, &value) in values.iter().enumerate() {
+                    if mapped_mask[index] {
+                        results.push(json!({ "flowId": value + 1_000_000, "workflowId": value }));
+                    } else if not_found_mask[index] {
+                        not_found.push(value.to_string());
+                    }
+                }
+                // Rotate the results by a seed-dependent amount and reverse them.
+                let rotation = (seed as usize) % results.len().max(1);
+                results.rotate_left(rotation);
+                results.reverse();
+                let answer = answer(json!({
+                    "results": results,
+                    "errors": [{
+                        "category": "OBJECT_NOT_FOUND", "message": "not found", "status": "error",
+                        "context": { "ids": not_found }, "errors": [], "links": {},
+                    }],
+                }));
+
+                let outcomes = attribute(&inputs, &answer, failed);
+
+                prop_assert_eq!(outcomes.len(), inputs.len());
+                for (index, outcome) in outcomes.iter().enumerate() {
+                    prop_assert_eq!(outcome.input(), inputs[index]);
+                    let value = inputs[index].get();
+                    match outcome.mapping() {
+                        Some(mapping) => {
+                            prop_assert!(mapped_mask[index]);
+                            prop_assert_eq!(mapping.flow_id.get(), value + 1_000_000);
+                            prop_assert_eq!(mapping.workflow_id.get(), value);
+                        }
+                        None => {
+                            prop_assert!(!mapped_mask[index]);
+                            let unmapped = matches!(outcome, Outcome::Unmapped { .. });
+                            prop_assert!(unmapped);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

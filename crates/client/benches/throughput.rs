@@ -4,8 +4,9 @@
 //! 1. peak resident memory (`VmHWM` of this process, fake server included) while
 //!    streaming 1,000,000 IDs; target below 64 MiB. It runs first, so that the other
 //!    measurements do not raise the peak;
-//! 2. with a known rate limit, the throughput as a percentage of that limit and the
-//!    number of 429 responses, over at least 300 requests; target at least 97% and no 429;
+//! 2. with a known rate limit, the throughput as a percentage of that limit, and the
+//!    number of 429 responses, over at least 300 requests. The target is at least 97% and
+//!    no 429;
 //! 3. with no rate limit, the throughput as a percentage of a plain `reqwest` +
 //!    `serde_json` loop that sends the same batches at the same concurrency to the same
 //!    server; target at least 95%.

@@ -16,7 +16,7 @@ use crate::outcome::Outcome;
 use crate::progress::Progress;
 use crate::retry::{self, Decision, RetryPolicy};
 
-/// Successful answer of the generated client.
+/// Successful response of the generated client.
 type Answer = ResponseValue<types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors>;
 
 /// Settings and state shared by every call of one client.
@@ -38,7 +38,7 @@ pub(crate) struct Shared {
 /// Sends one batch and returns an outcome for each of its inputs, with its position.
 ///
 /// A batch that fails after its retries gives every input a [`Outcome::Failed`] that shares
-/// one error; it never affects other batches.
+/// one error, and it never affects other batches.
 pub(crate) async fn run_batch(
     shared: Arc<Shared>,
     batch: Batch,
@@ -235,8 +235,8 @@ async fn send_once(
     }
 }
 
-/// Builds the error for a batch whose deadline passed before it could be sent (again);
-/// the failure of the previous attempt, if any, becomes its source.
+/// Builds the error for a batch whose deadline passed before its next attempt. The
+/// failure of the previous attempt, if any, becomes its source.
 fn deadline_error(attempts: u32, previous: Option<Error>) -> Error {
     let mut error = Error::new(ErrorKind::DeadlineExceeded);
     if let Some(previous) = previous {

@@ -1,4 +1,4 @@
-//! Splitting inputs into deduplicated batches, and matching HubSpot's answer to a batch
+//! Splitting inputs into deduplicated batches, and matching HubSpot's response to a batch
 //! back to its inputs.
 
 use std::collections::{HashMap, HashSet};
@@ -13,7 +13,7 @@ use crate::id::{FlowId, Id, IdKind, WorkflowId};
 use crate::outcome::{Mapping, Outcome};
 use crate::progress::Progress;
 
-/// Category of a 207 error that means "no mapping exists", a definite answer.
+/// Category of a 207 error that means "no mapping exists", a definite result.
 pub(crate) const OBJECT_NOT_FOUND: &str = "OBJECT_NOT_FOUND";
 
 /// One request's worth of distinct inputs, all of one kind.
@@ -35,7 +35,7 @@ impl Batch {
 
 /// Pulls IDs from `ids` lazily and yields batches of at most `batch_size` distinct IDs.
 ///
-/// Duplicates are dropped across the whole input, not per batch; the set of seen IDs keeps
+/// Duplicates are dropped across the whole input, not per batch. The set of seen IDs keeps
 /// 8 bytes per distinct ID of each kind. Flow IDs and workflow IDs go to separate batches,
 /// so that a 207 error which lists bare numbers under `context.ids` names exactly one input.
 /// This costs at most one request more than mixing them.
@@ -113,7 +113,7 @@ impl Batcher {
     }
 }
 
-/// Builds the request body of a batch; IDs travel as decimal strings.
+/// Builds the request body of a batch, with the IDs as decimal strings.
 pub(crate) fn request_body(batch: &Batch) -> types::ApiFlowBatchMigrationInput {
     let inputs = batch
         .entries
@@ -134,13 +134,13 @@ pub(crate) fn request_body(batch: &Batch) -> types::ApiFlowBatchMigrationInput {
     types::ApiFlowBatchMigrationInput { inputs }
 }
 
-/// Matches a 200 or 207 answer to the inputs of its batch, by ID and kind and never by
+/// Matches a 200 or 207 response to the inputs of its batch, by ID and kind and never by
 /// position, and returns one outcome per input in the batch's order.
 ///
 /// * A result `{flowId, workflowId}` maps the flow input `flowId` and the workflow input
 ///   `workflowId`.
 /// * An error names inputs in its `context`: `ids` (either kind), `flowIds` and
-///   `workflowIds`. Category `OBJECT_NOT_FOUND` makes them unmapped; any other category
+///   `workflowIds`. Category `OBJECT_NOT_FOUND` makes them unmapped, and any other category
 ///   makes them failed, with an error built by `make_error` from the HubSpot error and the
 ///   inputs it names. A failure wins over a not-found for the same input, and a mapping
 ///   wins over both.

@@ -129,8 +129,8 @@ fn kind_for_status(status: StatusCode, fields: &BodyFields) -> ErrorKind {
 
 /// Builds the error for a 207 item error other than `OBJECT_NOT_FOUND`.
 ///
-/// The item's `status` is the HTTP status it would have had alone; when it is a number, it
-/// decides the kind like a response status would, else the kind is
+/// The item's `status` is the HTTP status it would have had alone. When it is a number, it
+/// decides the kind as a response status would. Otherwise the kind is
 /// [`ErrorKind::Rejected`].
 pub(crate) fn item_error(
     item: &types::StandardError,

@@ -29,7 +29,7 @@ pub const DEFAULT_API_VERSION: &str = "v4";
 /// Most inputs HubSpot accepts in one request, and the default batch size.
 pub const MAX_BATCH_SIZE: usize = 100;
 
-/// Most batches in flight at once that [`ClientBuilder::concurrency`] accepts.
+/// Maximum number of batches in flight that [`ClientBuilder::concurrency`] accepts.
 pub const MAX_CONCURRENCY: usize = 64;
 
 /// `User-Agent` sent with every request: this crate's name and version.

@@ -25,7 +25,7 @@ pub enum InputError {
         kind: IdKind,
         /// The rejected value, shortened when long.
         value: String,
-        /// Why the value was rejected.
+        /// Reason the value was rejected.
         reason: InvalidIdReason,
     },
     /// A client setting outside its allowed range.
@@ -33,7 +33,7 @@ pub enum InputError {
     InvalidConfig {
         /// Name of the builder method that received the value.
         setting: &'static str,
-        /// What was wrong and which values are allowed.
+        /// Problem with the value, and which values are allowed.
         reason: String,
     },
 }
@@ -77,7 +77,7 @@ pub enum ErrorKind {
     RateLimited,
     /// HubSpot rejected the request as invalid (HTTP 400).
     Validation,
-    /// HubSpot answered HTTP 404.
+    /// HubSpot returned HTTP 404.
     NotFound,
     /// HubSpot or a proxy failed (HTTP 5xx, including Cloudflare's 524).
     Server,
@@ -123,9 +123,9 @@ impl ErrorKind {
 /// Failure of one batch, after the retries that the retry rules allow.
 ///
 /// Every error keeps what HubSpot returned, even when the body was HTML, empty or not the
-/// documented JSON: the HTTP status and headers, HubSpot's correlation ID (from the body,
-/// or from the `X-HubSpot-Correlation-Id` header), `category` and `subCategory`, and the
-/// inputs of the batch. `Display` is short; the cause is available through
+/// documented JSON. That is the HTTP status and headers, `category` and `subCategory`,
+/// and the inputs of the batch. HubSpot's correlation ID comes from the body, or else from
+/// the `X-HubSpot-Correlation-Id` header. `Display` is short, and the cause is available through
 /// [`source`](std::error::Error::source).
 #[derive(Debug)]
 #[non_exhaustive]
@@ -235,7 +235,8 @@ impl Error {
         self.body_snippet.as_deref()
     }
 
-    /// Returns the inputs of the failed batch.
+    /// Returns the inputs this error concerns: every input of a failed batch, or the
+    /// inputs that an error in a 207 response names.
     pub fn inputs(&self) -> &[Id] {
         &self.inputs
     }
@@ -296,7 +297,7 @@ impl Error {
     }
 
     pub(crate) fn with_body_fields(mut self, fields: BodyFields) -> Self {
-        // The body's correlation ID wins over the header's; they are the same in practice.
+        // The body's correlation ID takes precedence over the header's.
         if fields.correlation_id.is_some() {
             self.correlation_id = fields.correlation_id;
         }

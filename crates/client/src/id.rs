@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use crate::error::{InputError, InvalidIdReason};
 
-/// Longest part of a rejected value that an [`InputError`] repeats.
+/// Maximum number of characters of a rejected value that an [`InputError`] repeats.
 const MAX_ECHOED_CHARS: usize = 40;
 
 /// Kind of ID an input carries, as HubSpot's `type` field names it.

@@ -16,7 +16,7 @@
 //!     .rate_limit(RateLimit::Tier(HubSpotTier::ProfessionalOrEnterprise))
 //!     .build()?;
 //!
-//! // IDs from a file or database arrive as text; parsing rejects bad ones before any
+//! // IDs from a file or database arrive as text. Parsing rejects bad ones before any
 //! // request is sent, and the error names the value.
 //! let ids: Vec<WorkflowId> = ["1001", "1002", "2147483648"]
 //!     .iter()

@@ -24,7 +24,7 @@ const REMAINING_HEADER: &str = "x-hubspot-ratelimit-remaining";
 /// HubSpot's request limit per rolling 10-second window, by subscription.
 ///
 /// NOTE: the numbers are HubSpot's published limits for private apps at the time of
-/// writing; HubSpot changes them now and then. The `X-HubSpot-RateLimit-Max` header
+/// writing, and HubSpot changes them now and then. The `X-HubSpot-RateLimit-Max` header
 /// corrects a limit that is too generous.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -51,7 +51,7 @@ impl HubSpotTier {
 /// How fast a client may send requests.
 ///
 /// HubSpot counts the requests of an account in a rolling window (10 s for most apps) and
-/// returns 429 once a window holds its maximum. The client's limiter is a GCRA limiter
+/// returns 429 once a window contains its maximum. The client's limiter is a GCRA limiter
 /// from `governor`, shared by every call of the client, that spaces sends evenly, with
 /// three refinements:
 ///

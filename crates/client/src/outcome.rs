@@ -16,7 +16,7 @@ pub struct Mapping {
     pub workflow_id: WorkflowId,
 }
 
-/// Answer for one distinct input.
+/// Result for one distinct input.
 ///
 /// `I` is the input type: [`FlowId`], [`WorkflowId`] or, for mixed calls and streams,
 /// [`Id`].
@@ -35,17 +35,17 @@ pub enum Outcome<I = Id> {
         /// The input ID.
         input: I,
     },
-    /// The lookup failed; the inputs of one failed batch share the error.
+    /// The lookup failed. The inputs of one failed batch share the error.
     Failed {
         /// The input ID.
         input: I,
-        /// Why the lookup failed.
+        /// Cause of the failed lookup.
         error: Arc<Error>,
     },
 }
 
 impl<I: Copy> Outcome<I> {
-    /// Returns the input this outcome answers.
+    /// Returns the input of this outcome.
     pub fn input(&self) -> I {
         match self {
             Outcome::Mapped { input, .. }
@@ -141,7 +141,7 @@ impl<I: Copy> Report<I> {
             .collect()
     }
 
-    /// Returns whether every input got a definite answer, mapped or unmapped.
+    /// Returns whether every input got a definite result, mapped or unmapped.
     pub fn is_complete(&self) -> bool {
         self.failed().next().is_none()
     }

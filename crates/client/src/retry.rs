@@ -15,7 +15,7 @@
 //! | 400, 401, 403, 404, other statuses, undecodable success bodies | stop |
 //!
 //! Backing off waits [`RetryPolicy::initial_backoff`], doubled after each retry and
-//! capped at [`RetryPolicy::max_backoff`]; with jitter, a random extra of up to 100% of
+//! capped at [`RetryPolicy::max_backoff`]. With jitter, a random extra of up to 100% of
 //! that wait is added. At most [`RetryPolicy::max_retries`] retries follow the first
 //! attempt, and none starts after the call's overall deadline.
 
@@ -94,7 +94,7 @@ pub enum Fault {
     InvalidRequest,
 }
 
-/// What the retry decision knows about one failed attempt.
+/// Facts about one failed attempt that the retry decision uses.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Failure<'a> {
     /// HTTP status, when a response arrived.

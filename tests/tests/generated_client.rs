@@ -5,9 +5,9 @@ use hubspot_workflow_ids_api::types::{
     ApiFlowBatchFetchMigrationFlowIdCoordinate, ApiFlowBatchFetchMigrationFlowIdCoordinateType,
     ApiFlowBatchFetchMigrationWorkflowIdCoordinate,
     ApiFlowBatchFetchMigrationWorkflowIdCoordinateType, ApiFlowBatchMigrationInput,
-    ApiFlowBatchMigrationInputInputsItem, BatchResponseFlowIdWorkflowIdMappingResponseWithErrors,
+    ApiFlowBatchMigrationInputInputsItem, BatchReadWorkflowIdMappingsResponse,
 };
-use hubspot_workflow_ids_api::{Client, Error, LastResponse, types};
+use hubspot_workflow_ids_api::{Client, Error, RequestHooks, types};
 use hubspot_workflow_ids_api_httpmock::MockServerExt;
 use serde_json::{Value, json};
 
@@ -46,19 +46,19 @@ fn complete_body(results: Value) -> Value {
     })
 }
 
-fn decoded(body: Value) -> BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
+fn decoded(body: Value) -> BatchReadWorkflowIdMappingsResponse {
     serde_json::from_value(body).unwrap()
 }
 
-fn client(server: &MockServer) -> (Client, LastResponse) {
-    let last = LastResponse::default();
-    (Client::new(&server.base_url(), last.clone()), last)
+fn client(server: &MockServer) -> (Client, RequestHooks) {
+    let hooks = RequestHooks::new();
+    (Client::new(&server.base_url(), hooks.clone()), hooks)
 }
 
 async fn send(
     client: &Client,
 ) -> Result<
-    progenitor_client::ResponseValue<BatchResponseFlowIdWorkflowIdMappingResponseWithErrors>,
+    progenitor_client::ResponseValue<BatchReadWorkflowIdMappingsResponse>,
     Error<types::Error>,
 > {
     client
@@ -103,6 +103,31 @@ async fn typed_helper_matches_date_versioned_path() {
         .await
         .unwrap();
     mock.assert();
+}
+
+#[tokio::test]
+async fn hook_headers_reach_caller_supplied_client() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method("POST")
+            .header("authorization", "Bearer test-token")
+            .header("x-caller-header", "kept");
+        then.status(200).json_body(complete_body(json!([])));
+    });
+    let mut caller_headers = reqwest::header::HeaderMap::new();
+    caller_headers.insert("x-caller-header", "kept".parse().unwrap());
+    let http = reqwest::Client::builder()
+        .default_headers(caller_headers)
+        .build()
+        .unwrap();
+    let mut authorization = reqwest::header::HeaderValue::from_static("Bearer test-token");
+    authorization.set_sensitive(true);
+    let hooks = RequestHooks::new().with_header(reqwest::header::AUTHORIZATION, authorization);
+    assert!(!format!("{hooks:?}").contains("test-token"));
+    let client = Client::new_with_client(&server.base_url(), http, hooks.clone());
+    send(&client).await.unwrap();
+    mock.assert();
+    assert_eq!(hooks.last_response().take().unwrap().status, 200);
 }
 
 #[tokio::test]
@@ -203,13 +228,16 @@ async fn html_server_error_keeps_status_in_last_response() {
             )
             .body("<html><body>Internal Server Error</body></html>");
     });
-    let (client, last) = client(&server);
+    let (client, hooks) = client(&server);
     let error = send(&client).await.unwrap_err();
     let Error::InvalidResponsePayload(body, _) = error else {
         panic!("expected an undecodable payload, got {error:?}");
     };
     assert!(body.starts_with(b"<html>"));
-    let head = last.take().expect("the response head was recorded");
+    let head = hooks
+        .last_response()
+        .take()
+        .expect("the response head was recorded");
     assert_eq!(head.status, 500);
     assert_eq!(
         head.headers["x-hubspot-correlation-id"],
@@ -255,7 +283,7 @@ async fn ids_beyond_32_and_53_bits_decode_exactly() {
 
 #[test]
 fn exported_json_schema_accepts_real_shaped_body() {
-    let schema = schemars::schema_for!(BatchResponseFlowIdWorkflowIdMappingResponseWithErrors);
+    let schema = schemars::schema_for!(BatchReadWorkflowIdMappingsResponse);
     let schema = serde_json::to_value(schema).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let mut body = complete_body(json!([{"flowId": 9007199254740993u64, "workflowId": 1001}]));

@@ -49,10 +49,12 @@ fn settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
-        // `LastResponse` keeps the status and headers of each response, which progenitor's
-        // errors drop when a body does not decode.
-        .with_inner_type(quote!(crate::LastResponse))
-        .with_post_hook(quote!(crate::LastResponse::record));
+        // `RequestHooks` adds headers such as `Authorization` to a caller-supplied
+        // `reqwest::Client`, and keeps the status and headers of each response, which
+        // progenitor's errors drop when a body does not decode.
+        .with_inner_type(quote!(crate::RequestHooks))
+        .with_pre_hook(quote!(crate::RequestHooks::before_send))
+        .with_post_hook(quote!(crate::RequestHooks::after_send));
     settings
 }
 

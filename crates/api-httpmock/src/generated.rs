@@ -36,10 +36,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(
-            self,
-            value: &types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors,
-        ) -> Self {
+        pub fn ok(self, value: &types::BatchReadWorkflowIdMappingsResponse) -> Self {
             Self(
                 self.0
                     .status(200u16)
@@ -47,10 +44,7 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn multi_status(
-            self,
-            value: &types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors,
-        ) -> Self {
+        pub fn multi_status(self, value: &types::BatchReadWorkflowIdMappingsResponse) -> Self {
             Self(
                 self.0
                     .status(207u16)

@@ -9,7 +9,7 @@
 //! use hubspot_workflow_ids_api_httpmock::MockServerExt;
 //!
 //! let server = httpmock::MockServer::start();
-//! let body: types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors =
+//! let body: types::BatchReadWorkflowIdMappingsResponse =
 //!     serde_json::from_value(serde_json::json!({
 //!         "status": "COMPLETE",
 //!         "results": [{"flowId": 2147483648u64, "workflowId": 1001}],

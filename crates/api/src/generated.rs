@@ -185,9 +185,9 @@ pub mod types {
             Self::WorkflowIdCoordinate(value)
         }
     }
-    ///`BatchResponseFlowIdWorkflowIdMappingResponseWithErrors`
+    ///`BatchReadWorkflowIdMappingsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-    pub struct BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
+    pub struct BatchReadWorkflowIdMappingsResponse {
         ///When HubSpot finished processing the batch.
         #[serde(rename = "completedAt")]
         pub completed_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -220,8 +220,8 @@ pub mod types {
         ///Processing state of the batch: CANCELED, COMPLETE, PENDING or PROCESSING.
         pub status: ::std::string::String,
     }
-    impl BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
-        pub fn builder() -> builder::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
+    impl BatchReadWorkflowIdMappingsResponse {
+        pub fn builder() -> builder::BatchReadWorkflowIdMappingsResponse {
             Default::default()
         }
     }
@@ -555,7 +555,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
+        pub struct BatchReadWorkflowIdMappingsResponse {
             completed_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
@@ -581,7 +581,7 @@ pub mod types {
             >,
             status: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
-        impl ::std::default::Default for BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
+        impl ::std::default::Default for BatchReadWorkflowIdMappingsResponse {
             fn default() -> Self {
                 Self {
                     completed_at: Err("no value supplied for completed_at".to_string()),
@@ -595,7 +595,7 @@ pub mod types {
                 }
             }
         }
-        impl BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
+        impl BatchReadWorkflowIdMappingsResponse {
             pub fn completed_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -681,12 +681,12 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<BatchResponseFlowIdWorkflowIdMappingResponseWithErrors>
-            for super::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors
+        impl ::std::convert::TryFrom<BatchReadWorkflowIdMappingsResponse>
+            for super::BatchReadWorkflowIdMappingsResponse
         {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: BatchResponseFlowIdWorkflowIdMappingResponseWithErrors,
+                value: BatchReadWorkflowIdMappingsResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     completed_at: value.completed_at?,
@@ -700,10 +700,10 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors>
-            for BatchResponseFlowIdWorkflowIdMappingResponseWithErrors
+        impl ::std::convert::From<super::BatchReadWorkflowIdMappingsResponse>
+            for BatchReadWorkflowIdMappingsResponse
         {
-            fn from(value: super::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors) -> Self {
+            fn from(value: super::BatchReadWorkflowIdMappingsResponse) -> Self {
                 Self {
                     completed_at: Ok(value.completed_at),
                     errors: Ok(value.errors),
@@ -1306,7 +1306,7 @@ Version: v4*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::LastResponse,
+    pub(crate) inner: crate::RequestHooks,
 }
 impl Client {
     /// Create a new client.
@@ -1314,7 +1314,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::LastResponse) -> Self {
+    pub fn new(baseurl: &str, inner: crate::RequestHooks) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -1335,7 +1335,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::LastResponse,
+        inner: crate::RequestHooks,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -1344,7 +1344,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::LastResponse> for Client {
+impl ClientInfo<crate::RequestHooks> for Client {
     fn api_version() -> &'static str {
         "v4"
     }
@@ -1354,11 +1354,11 @@ impl ClientInfo<crate::LastResponse> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::LastResponse {
+    fn inner(&self) -> &crate::RequestHooks {
         &self.inner
     }
 }
-impl ClientHooks<crate::LastResponse> for &Client {}
+impl ClientHooks<crate::RequestHooks> for &Client {}
 impl Client {
     /**Map flow IDs and workflow IDs
 
@@ -1441,10 +1441,8 @@ pub mod builder {
         ///Sends a `POST` request to `/automation/{apiVersion}/workflow-id-mappings/batch/read`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::BatchReadWorkflowIdMappingsResponse>, Error<types::Error>>
+        {
             let Self {
                 client,
                 api_version,
@@ -1480,10 +1478,11 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "batch_read_workflow_id_mappings",
             };
+            (crate::RequestHooks::before_send)(&client.inner, &mut request);
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
-            (crate::LastResponse::record)(&client.inner, &result);
+            (crate::RequestHooks::after_send)(&client.inner, &result);
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,

@@ -6,10 +6,14 @@
 //! and maps errors. This crate sends one request and returns what HubSpot answered:
 //!
 //! ```no_run
-//! use hubspot_workflow_ids_api::{Client, LastResponse, types};
+//! use hubspot_workflow_ids_api::{Client, RequestHooks, types};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = Client::new("https://api.hubapi.com", LastResponse::default());
+//! let hooks = RequestHooks::new().with_header(
+//!     reqwest::header::AUTHORIZATION,
+//!     reqwest::header::HeaderValue::from_static("Bearer pat-na1-00000000"),
+//! );
+//! let client = Client::new("https://api.hubapi.com", hooks.clone());
 //! let input = types::ApiFlowBatchMigrationInput {
 //!     inputs: vec![types::ApiFlowBatchMigrationInputInputsItem::WorkflowIdCoordinate(
 //!         types::ApiFlowBatchFetchMigrationWorkflowIdCoordinate {
@@ -18,8 +22,6 @@
 //!         },
 //!     )],
 //! };
-//! // `Client::new` sends no credentials; pass a `reqwest::Client` with an `Authorization`
-//! // default header to `Client::new_with_client` for real calls.
 //! let response = client
 //!     .batch_read_workflow_id_mappings()
 //!     .api_version("v4")
@@ -29,18 +31,20 @@
 //! for mapping in &response.results {
 //!     println!("workflow {} is flow {}", mapping.workflow_id, mapping.flow_id);
 //! }
+//! // The status and headers stay readable even when a body does not decode.
+//! let head = hooks.last_response().take();
 //! # Ok(())
 //! # }
 //! ```
 //!
 //! The 200 and 207 bodies decode to one type,
-//! [`types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors`]; 4xx and 5xx bodies decode
+//! [`types::BatchReadWorkflowIdMappingsResponse`]; 4xx and 5xx bodies decode
 //! to [`types::Error`]. Every type derives `serde` and `schemars::JsonSchema`.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 #[allow(
     missing_docs,
@@ -63,13 +67,55 @@ pub struct ResponseHead {
     pub headers: HeaderMap,
 }
 
+/// Per-client hooks that the generated client runs around every request: headers added before
+/// it is sent, and a record of the response's status and headers.
+///
+/// Headers set here reach the request whatever `reqwest::Client` the caller supplies, which is how
+/// a caller's own client gets an `Authorization` header. Mark secret values with
+/// [`HeaderValue::set_sensitive`], so that `Debug` output hides them.
+#[derive(Debug, Clone, Default)]
+pub struct RequestHooks {
+    headers: HeaderMap,
+    last_response: LastResponse,
+}
+
+impl RequestHooks {
+    /// Creates hooks that add no header.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `name: value` to every request, replacing a value the request already has.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Returns the record of the last response.
+    pub fn last_response(&self) -> &LastResponse {
+        &self.last_response
+    }
+
+    /// Adds the configured headers to `request`; the generated client calls it before sending.
+    pub fn before_send(&self, request: &mut reqwest::Request) {
+        for (name, value) in &self.headers {
+            request.headers_mut().insert(name, value.clone());
+        }
+    }
+
+    /// Records the response's status and headers; the generated client calls it as soon as the
+    /// response head arrives, before reading the body.
+    pub fn after_send(&self, result: &Result<reqwest::Response, reqwest::Error>) {
+        self.last_response.record(result);
+    }
+}
+
 /// Records the status and headers of the last response a [`Client`] received.
 ///
 /// progenitor's [`Error::InvalidResponsePayload`] and [`Error::ResponseBodyError`] carry neither
 /// the status nor the headers, so a 503 with an HTML body, or a body cut short, would lose both.
-/// The generated client calls [`LastResponse::record`] as soon as the response head arrives.
 /// Clones share one record, so give each concurrent request its own `Client` with its own
-/// `LastResponse`; a `Client` is cheap to create over a shared `reqwest::Client`.
+/// [`RequestHooks`]; a `Client` is cheap to create over a shared `reqwest::Client`.
 #[derive(Debug, Clone, Default)]
 pub struct LastResponse(Arc<Mutex<Option<ResponseHead>>>);
 

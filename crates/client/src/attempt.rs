@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hubspot_workflow_ids_api::{LastResponse, ResponseValue, types};
+use hubspot_workflow_ids_api::{RequestHooks, ResponseValue, types};
+use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 use tracing::Instrument;
 use tracing::field::Empty;
@@ -17,12 +18,14 @@ use crate::progress::Progress;
 use crate::retry::{self, Decision, RetryPolicy};
 
 /// Successful response of the generated client.
-type Answer = ResponseValue<types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors>;
+type Answer = ResponseValue<types::BatchReadWorkflowIdMappingsResponse>;
 
 /// Settings and state shared by every call of one client.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) http: reqwest::Client,
+    /// `Authorization` and `User-Agent`, added to every request by the generated client's hook.
+    pub(crate) request_headers: HeaderMap,
     pub(crate) base_url: String,
     pub(crate) api_version: String,
     /// Request path with the API version filled in, for logs.
@@ -200,18 +203,24 @@ async fn send_with_retries(
 
 /// Sends one HTTP attempt through the generated client.
 ///
-/// Each attempt gets its own generated client and [`LastResponse`], over the shared
+/// Each attempt gets its own generated client and [`RequestHooks`], over the shared
 /// connection pool, so concurrent attempts never read each other's status.
 async fn send_once(
     shared: &Shared,
     body: &types::ApiFlowBatchMigrationInput,
     timeout: Duration,
 ) -> Result<Answer, Error> {
-    let last_response = LastResponse::default();
+    let hooks = shared
+        .request_headers
+        .iter()
+        .fold(RequestHooks::new(), |hooks, (name, value)| {
+            hooks.with_header(name.clone(), value.clone())
+        });
+    let last_response = hooks.last_response().clone();
     let api = hubspot_workflow_ids_api::Client::new_with_client(
         &shared.base_url,
         shared.http.clone(),
-        last_response.clone(),
+        hooks,
     );
     let request = api
         .batch_read_workflow_id_mappings()

@@ -147,7 +147,7 @@ pub(crate) fn request_body(batch: &Batch) -> types::ApiFlowBatchMigrationInput {
 /// * Inputs that are neither mapped nor named are unmapped.
 pub(crate) fn attribute(
     inputs: &[Id],
-    answer: &types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors,
+    answer: &types::BatchReadWorkflowIdMappingsResponse,
     make_error: impl Fn(&types::StandardError, Vec<Id>) -> Error,
 ) -> Vec<Outcome> {
     let positions: HashMap<Id, usize> = inputs
@@ -258,9 +258,7 @@ mod tests {
     use crate::error::ErrorKind;
     use serde_json::json;
 
-    fn answer(
-        value: serde_json::Value,
-    ) -> types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
+    fn answer(value: serde_json::Value) -> types::BatchReadWorkflowIdMappingsResponse {
         let mut body = json!({
             "status": "COMPLETE",
             "results": [],

@@ -15,7 +15,7 @@ const MISSING_SCOPES: &str = "MISSING_SCOPES";
 
 /// Converts an error of the generated client into an [`Error`].
 ///
-/// `head` is the status and headers that the generated client's `LastResponse` recorded,
+/// `head` is the status and headers that the generated client's `RequestHooks` recorded,
 /// used where progenitor's error carries neither, so that HTML, empty and cut-off bodies
 /// keep the status, headers and correlation ID.
 pub(crate) async fn classify(error: ApiError<types::Error>, head: Option<ResponseHead>) -> Error {

@@ -72,6 +72,13 @@ impl From<&str> for AccessToken {
     }
 }
 
+/// Where the HTTP client of a [`Client`] comes from.
+#[derive(Debug)]
+enum HttpSource {
+    Builder(Box<reqwest::ClientBuilder>),
+    Client(reqwest::Client),
+}
+
 /// Builder of a [`Client`]; see [`Client::builder`].
 #[derive(Debug)]
 #[must_use]
@@ -82,7 +89,7 @@ pub struct ClientBuilder {
     attempt_timeout: Duration,
     deadline: Option<Duration>,
     user_agent_prefix: Option<String>,
-    http: Option<reqwest::ClientBuilder>,
+    http: Option<HttpSource>,
     batch_size: usize,
     concurrency: usize,
     retry: RetryPolicy,
@@ -127,16 +134,20 @@ impl ClientBuilder {
     }
 
     /// Uses a caller-configured `reqwest::ClientBuilder` (proxies, TLS roots, DNS) to build
-    /// the HTTP client.
-    ///
-    /// The builder adds the `Authorization` header, the `User-Agent` and an idle-connection
-    /// timeout of 50 s to it.
-    ///
-    /// NOTE: a finished `reqwest::Client` cannot be accepted, because the generated
-    /// low-level client has no hook that adds the `Authorization` header per request, and a
-    /// finished `reqwest::Client` cannot gain default headers.
+    /// the HTTP client, with an idle-connection timeout of 50 s added.
     pub fn http_client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
-        self.http = Some(builder);
+        self.http = Some(HttpSource::Builder(Box::new(builder)));
+        self
+    }
+
+    /// Sends every request through `client`, the caller's own `reqwest::Client`, with its
+    /// connection pool, proxy and TLS settings as they are.
+    ///
+    /// The `Authorization` and `User-Agent` headers are added to each request, so `client`
+    /// needs no default headers for them. Its own timeouts apply besides
+    /// [`attempt_timeout`](Self::attempt_timeout).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(HttpSource::Client(client));
         self
     }
 
@@ -228,11 +239,12 @@ impl ClientBuilder {
         }
         limiter::validate(self.rate_limit)?;
 
-        let http = http_client(
-            &self.token,
-            self.user_agent_prefix.as_deref(),
-            self.http.take(),
-        )?;
+        let request_headers = request_headers(&self.token, self.user_agent_prefix.as_deref())?;
+        let http = match self.http.take() {
+            Some(HttpSource::Client(client)) => client,
+            Some(HttpSource::Builder(builder)) => pooled_client(*builder)?,
+            None => pooled_client(reqwest::Client::builder())?,
+        };
         let path = format!(
             "/automation/{}/workflow-id-mappings/batch/read",
             self.api_version
@@ -240,6 +252,7 @@ impl ClientBuilder {
         Ok(Client {
             shared: Arc::new(Shared {
                 http,
+                request_headers,
                 base_url,
                 api_version: self.api_version,
                 path,
@@ -254,12 +267,12 @@ impl ClientBuilder {
     }
 }
 
-/// Builds the HTTP client that every request of a [`Client`] goes through.
-fn http_client(
+/// Returns the headers added to every request: `Authorization`, marked sensitive so that no
+/// `Debug` output shows it, and `User-Agent`.
+fn request_headers(
     token: &AccessToken,
     user_agent_prefix: Option<&str>,
-    builder: Option<reqwest::ClientBuilder>,
-) -> Result<reqwest::Client, InputError> {
+) -> Result<HeaderMap, InputError> {
     let token = token.0.expose_secret();
     if token.trim().is_empty() {
         return Err(invalid("access token", "is empty".into()));
@@ -272,17 +285,27 @@ fn http_client(
         )
     })?;
     authorization.set_sensitive(true);
-    let mut headers = HeaderMap::new();
-    headers.insert(AUTHORIZATION, authorization);
 
     let user_agent = match user_agent_prefix {
         Some(product) => format!("{product} {USER_AGENT}"),
         None => USER_AGENT.to_owned(),
     };
+    let user_agent = HeaderValue::from_str(&user_agent).map_err(|_| {
+        invalid(
+            "user_agent_prefix",
+            format!("{user_agent:?} contains characters that are not allowed in an HTTP header"),
+        )
+    })?;
+
+    let mut headers = HeaderMap::new();
+    headers.insert(AUTHORIZATION, authorization);
+    headers.insert(reqwest::header::USER_AGENT, user_agent);
+    Ok(headers)
+}
+
+/// Builds the HTTP client with the idle-connection timeout this crate uses.
+fn pooled_client(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, InputError> {
     builder
-        .unwrap_or_default()
-        .default_headers(headers)
-        .user_agent(user_agent)
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .build()
         .map_err(|error| invalid("http_client_builder", error.to_string()))

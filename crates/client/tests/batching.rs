@@ -226,3 +226,30 @@ async fn sends_bearer_token_and_user_agent() {
 
     assert_eq!(mock.calls_async().await, 1);
 }
+
+#[tokio::test]
+async fn caller_supplied_http_client_gets_token() {
+    let server = MockServer::start_async().await;
+    let mock = server.batch_read_workflow_id_mappings(|when, then| {
+        when.into_inner()
+            .header("authorization", format!("Bearer {}", common::TOKEN))
+            .header("user-agent", hubspot_workflow_ids::USER_AGENT)
+            .header("x-proxy-tag", "migration");
+        then.ok(&answer([], vec![]));
+    });
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-proxy-tag", "migration".parse().unwrap());
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let client = builder(&server.base_url())
+        .http_client(http)
+        .build()
+        .unwrap();
+
+    let report = client.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+
+    assert_eq!(mock.calls_async().await, 1);
+    assert!(report.is_complete());
+}

@@ -5,29 +5,144 @@
 //! 200 and 207 with two schemas, where the 207 one has every field of the 200 one plus `errors`
 //! and `numErrors`, so the 207 schema decodes both bodies. When no schema contains all the others,
 //! merging would lose fields, and the transform fails with the reason.
+//!
+//! `x-schema-names` maps `METHOD /path` to the name the shared schema gets in
+//! `components.schemas`. HubSpot's name for it changes between versions of the spec (a version
+//! without the 207 has only the 200 schema), and a fixed name keeps the generated type, and the
+//! code that uses it, the same.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Map, Value};
 
-use super::operations::{for_each_operation, resolve_ref};
+use super::operations::{OperationPattern, for_each_operation, resolve_ref};
 
 /// Keys that document a schema without changing what it accepts.
 const DOC_KEYS: &[&str] = &["description", "example", "examples"];
 
-pub fn run(spec: &mut Value) -> Result<()> {
+pub fn run(spec: &mut Value, params: &Map<String, Value>) -> Result<()> {
+    let mut names = schema_names(params)?;
     let snapshot = spec.clone();
     let mut documented = Vec::new();
+    let mut renames = Vec::new();
     for_each_operation(spec, |method, path, operation| {
         let label = format!("{} {path}", method.to_ascii_uppercase());
         if let Some(merged) = merge_operation(&snapshot, &label, operation)? {
             documented.push(merged);
+        }
+        if let Some((_, name, used)) = names
+            .iter_mut()
+            .find(|(pattern, _, _)| pattern.matches(method, path))
+        {
+            *used = true;
+            if let Some(reference) = success_reference(&snapshot, operation)? {
+                renames.push((label, reference, name.clone()));
+            }
         }
         Ok(())
     })?;
     for (reference, others) in documented {
         copy_property_descriptions(spec, &reference, &others);
     }
+    for (label, reference, name) in renames {
+        rename_schema(spec, &reference, &name)
+            .with_context(|| format!("{label}: cannot name the success schema {name}"))?;
+    }
+    if let Some((pattern, _, _)) = names.iter().find(|(_, _, used)| !used) {
+        bail!("no operation matches {pattern}, which `x-schema-names` lists");
+    }
     Ok(())
+}
+
+/// Parses `x-schema-names`, if given, into (operation, schema name, matched yet).
+fn schema_names(params: &Map<String, Value>) -> Result<Vec<(OperationPattern, String, bool)>> {
+    let Some(table) = params.get("x-schema-names") else {
+        return Ok(Vec::new());
+    };
+    let table: Map<String, Value> = serde_json::from_value(table.clone())
+        .context("`x-schema-names` must map `METHOD /path` to a schema name")?;
+    table
+        .iter()
+        .map(|(operation, name)| {
+            let name = name
+                .as_str()
+                .filter(|name| is_schema_name(name))
+                .with_context(|| {
+                    format!("the schema name for {operation} must be an UpperCamelCase identifier")
+                })?;
+            Ok((OperationPattern::parse(operation)?, name.to_owned(), false))
+        })
+        .collect()
+}
+
+fn is_schema_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|first| first.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Returns the `$ref` of the schema that the operation's 2xx responses share, once merged.
+fn success_reference(spec: &Value, operation: &Map<String, Value>) -> Result<Option<String>> {
+    let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
+        return Ok(None);
+    };
+    for (status, response) in responses {
+        if !status.starts_with('2') {
+            continue;
+        }
+        let response = match response.get("$ref").and_then(Value::as_str) {
+            Some(reference) => resolve_ref(spec, reference)?,
+            None => response,
+        };
+        if let Some(reference) = json_schema(response)
+            .and_then(|schema| schema.get("$ref"))
+            .and_then(Value::as_str)
+        {
+            return Ok(Some(reference.to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// Renames the schema at `reference` to `name` in `components.schemas`, keeping its position, and
+/// points every `$ref` to it at the new name.
+fn rename_schema(spec: &mut Value, reference: &str, name: &str) -> Result<()> {
+    const PREFIX: &str = "#/components/schemas/";
+    let Some(old) = reference.strip_prefix(PREFIX) else {
+        bail!("{reference} is not a schema of `components.schemas`");
+    };
+    if old == name {
+        return Ok(());
+    }
+    let schemas = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .context("the spec has no `components.schemas`")?;
+    ensure!(
+        !schemas.contains_key(name),
+        "the spec already has a schema named {name}"
+    );
+    super::operations::rename_key(schemas, old, name);
+    replace_references(spec, reference, &format!("{PREFIX}{name}"));
+    Ok(())
+}
+
+fn replace_references(node: &mut Value, old: &str, new: &str) {
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if key == "$ref" && value == old {
+                    *value = Value::String(new.to_owned());
+                } else {
+                    replace_references(value, old, new);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| replace_references(item, old, new)),
+        _ => {}
+    }
 }
 
 /// A 2xx response's status, the schema as the response declares it, and that schema resolved.
@@ -255,6 +370,76 @@ mod tests {
         })
     }
 
+    fn names(table: Value) -> Map<String, Value> {
+        json!({"x-schema-names": table})
+            .as_object()
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn names_merged_schema_and_updates_references() {
+        let mut document = spec(
+            json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+            json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}),
+        );
+        run(&mut document, &names(json!({"POST /read": "ReadResponse"}))).unwrap();
+        let schemas: Vec<&String> = document["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(schemas, ["Ok", "ReadResponse"]);
+        let responses = &document["paths"]["/read"]["post"]["responses"];
+        assert_eq!(
+            responses["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ReadResponse"
+        );
+        assert_eq!(
+            responses["207"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ReadResponse"
+        );
+    }
+
+    #[test]
+    fn names_single_success_schema() {
+        let mut document = json!({
+            "paths": {"/read": {"post": {"responses": {
+                "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ok"}}}},
+            }}}},
+            "components": {"schemas": {"Ok": {"type": "object"}}},
+        });
+        run(&mut document, &names(json!({"POST /read": "ReadResponse"}))).unwrap();
+        assert!(
+            document["components"]["schemas"]
+                .get("ReadResponse")
+                .is_some()
+        );
+        assert!(document["components"]["schemas"].get("Ok").is_none());
+    }
+
+    #[test]
+    fn schema_name_taken_is_an_error() {
+        let mut document = spec(
+            json!({"type": "object"}),
+            json!({"type": "object", "properties": {"b": {}}}),
+        );
+        let error = format!(
+            "{:#}",
+            run(&mut document, &names(json!({"POST /read": "Ok"}))).unwrap_err()
+        );
+        assert!(error.contains("already has a schema named Ok"), "{error}");
+    }
+
+    #[test]
+    fn schema_name_for_unknown_operation_is_an_error() {
+        let mut document = spec(json!({"type": "object"}), json!({"type": "object"}));
+        let error = run(&mut document, &names(json!({"GET /other": "Other"})))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("no operation matches GET /other"), "{error}");
+    }
+
     #[test]
     fn merges_into_superset_schema() {
         let mut document = spec(
@@ -266,7 +451,7 @@ mod tests {
                 "errors": {"type": "array", "items": {"type": "string"}},
             }}),
         );
-        run(&mut document).unwrap();
+        run(&mut document, &Map::new()).unwrap();
         let responses = &document["paths"]["/read"]["post"]["responses"];
         assert_eq!(
             responses["200"]["content"]["application/json"]["schema"]["$ref"],
@@ -288,7 +473,7 @@ mod tests {
             json!({"type": "object", "properties": {"id": {"type": "integer", "format": "int32"}}}),
             json!({"type": "object", "properties": {"id": {"type": "string"}, "errors": {"type": "array"}}}),
         );
-        let error = run(&mut document).unwrap_err().to_string();
+        let error = run(&mut document, &Map::new()).unwrap_err().to_string();
         assert!(
             error.contains("POST /read: cannot merge the 2xx responses"),
             "{error}"
@@ -305,7 +490,7 @@ mod tests {
             json!({"type": "object", "properties": {"a": {"type": "string"}}}),
             json!({"type": "object", "properties": {"b": {"type": "string"}}}),
         );
-        let error = run(&mut document).unwrap_err().to_string();
+        let error = run(&mut document, &Map::new()).unwrap_err().to_string();
         assert!(error.contains("lacks property `a`"), "{error}");
         assert!(error.contains("lacks property `b`"), "{error}");
     }
@@ -316,7 +501,7 @@ mod tests {
             json!({"type": "object", "properties": {"a": {"type": "string"}}}),
             json!({"type": "object", "required": ["b"], "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}),
         );
-        let error = run(&mut document).unwrap_err().to_string();
+        let error = run(&mut document, &Map::new()).unwrap_err().to_string();
         assert!(
             error.contains("requires \"b\", which is optional"),
             "{error}"
@@ -329,7 +514,7 @@ mod tests {
             "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
         }}}}});
         let before = document.clone();
-        run(&mut document).unwrap();
+        run(&mut document, &Map::new()).unwrap();
         assert_eq!(document, before);
     }
 }

@@ -43,7 +43,7 @@ pub fn run(
         "parameterize-path" => parameterize_path::run(spec, params),
         "rename-operations" => rename::run(spec, params),
         "replace" => replace::run(spec, targets, params),
-        "merge-success-responses" => merge_success::run(spec),
+        "merge-success-responses" => merge_success::run(spec, params),
         "split-default-response" => split_default::run(spec, params),
         "json-for-wildcard-media" => json_media::run(spec),
         "prune-components" => prune::run(spec),

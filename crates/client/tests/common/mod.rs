@@ -45,7 +45,7 @@ pub fn workflow_input(ids: impl IntoIterator<Item = u64>) -> types::ApiFlowBatch
 pub fn answer(
     results: impl IntoIterator<Item = (u64, u64)>,
     errors: Vec<Value>,
-) -> types::BatchResponseFlowIdWorkflowIdMappingResponseWithErrors {
+) -> types::BatchReadWorkflowIdMappingsResponse {
     let results: Vec<Value> = results
         .into_iter()
         .map(|(flow, workflow)| json!({ "flowId": flow, "workflowId": workflow }))

@@ -63,7 +63,75 @@ fn format_file(header: &str, tokens: TokenStream) -> Result<String> {
     let file =
         syn::parse2::<syn::File>(tokens).context("progenitor emitted code that does not parse")?;
     let code = format!("{header}\n\n{}", prettyplease::unparse(&file));
-    rustfmt(&code)
+    rustfmt(&block_docs_to_line_docs(&code))
+}
+
+/// Rewrites each `/** ... */` doc comment as `///` lines.
+///
+/// prettyplease prints a multi-line doc attribute as a block comment whose later lines are
+/// indented like the code around it, and rustdoc then reads those lines as indented code
+/// blocks and runs them as doctests. Line comments carry no such indentation.
+fn block_docs_to_line_docs(code: &str) -> String {
+    let mut output = String::with_capacity(code.len());
+    let mut lines = code.lines();
+    while let Some(line) = lines.next() {
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let Some(first) = line.trim_start().strip_prefix("/**") else {
+            output.push_str(line);
+            output.push('\n');
+            continue;
+        };
+        let mut body = vec![first.to_owned()];
+        while !body.last().is_some_and(|text| text.ends_with("*/")) {
+            match lines.next() {
+                Some(next) => body.push(next.to_owned()),
+                None => break,
+            }
+        }
+        // Later lines carry the indentation of the code around them; strip what they share.
+        let shared_indent = body[1..]
+            .iter()
+            .filter(|text| !text.trim().is_empty())
+            .map(|text| text.len() - text.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        for text in &mut body[1..] {
+            *text = text.get(shared_indent..).unwrap_or("").to_owned();
+        }
+        if let Some(last) = body
+            .last_mut()
+            .and_then(|text| text.strip_suffix("*/").map(str::to_owned))
+        {
+            *body.last_mut().expect("body is not empty") = last;
+        }
+        for text in body {
+            output.push_str(indent);
+            output.push_str("///");
+            output.push_str(text.trim_end());
+            output.push('\n');
+        }
+    }
+    output
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_doc_becomes_line_docs() {
+        let code = "impl A {\n    /**Summary\n\n        Details\n        ```ignore\n        x()\n            .y();\n        ```*/\n    fn a() {}\n}\n";
+        assert_eq!(
+            block_docs_to_line_docs(code),
+            "impl A {\n    ///Summary\n    ///\n    ///Details\n    ///```ignore\n    ///x()\n    ///    .y();\n    ///```\n    fn a() {}\n}\n"
+        );
+    }
+
+    #[test]
+    fn code_without_block_docs_is_unchanged() {
+        let code = "/// One line.\nfn a() {}\n";
+        assert_eq!(block_docs_to_line_docs(code), code);
+    }
 }
 
 /// Formats `code` with rustfmt's defaults for edition 2024, as `cargo fmt` does.

@@ -1298,11 +1298,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Automation Workflow ID Mappings
-
-Translates between legacy v3 workflow IDs and v4 flow IDs.
-
-Version: v4*/
+///Client for Automation Workflow ID Mappings
+///
+///Translates between legacy v3 workflow IDs and v4 flow IDs.
+///
+///Version: v4
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -1360,22 +1360,22 @@ impl ClientInfo<crate::RequestHooks> for Client {
 }
 impl ClientHooks<crate::RequestHooks> for &Client {}
 impl Client {
-    /**Map flow IDs and workflow IDs
-
-    Looks up, for each input, the v4 flow ID of a legacy v3 workflow ID or the v3 workflow ID of a v4 flow ID.
-
-    Sends a `POST` request to `/automation/{apiVersion}/workflow-id-mappings/batch/read`
-
-    Arguments:
-    - `api_version`: Version segment of the path: `v4`, or a date version such as `2026-09-beta`.
-    - `body`
-    ```ignore
-    let response = client.batch_read_workflow_id_mappings()
-        .api_version(api_version)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    ///Map flow IDs and workflow IDs
+    ///
+    ///Looks up, for each input, the v4 flow ID of a legacy v3 workflow ID or the v3 workflow ID of a v4 flow ID.
+    ///
+    ///Sends a `POST` request to `/automation/{apiVersion}/workflow-id-mappings/batch/read`
+    ///
+    ///Arguments:
+    ///- `api_version`: Version segment of the path: `v4`, or a date version such as `2026-09-beta`.
+    ///- `body`
+    ///```ignore
+    ///let response = client.batch_read_workflow_id_mappings()
+    ///    .api_version(api_version)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    ///```
     pub fn batch_read_workflow_id_mappings(&self) -> builder::BatchReadWorkflowIdMappings<'_> {
         builder::BatchReadWorkflowIdMappings::new(self)
     }
@@ -1389,9 +1389,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::batch_read_workflow_id_mappings`]
-
-    [`Client::batch_read_workflow_id_mappings`]: super::Client::batch_read_workflow_id_mappings*/
+    ///Builder for [`Client::batch_read_workflow_id_mappings`]
+    ///
+    ///[`Client::batch_read_workflow_id_mappings`]: super::Client::batch_read_workflow_id_mappings
     #[derive(Debug, Clone)]
     pub struct BatchReadWorkflowIdMappings<'a> {
         client: &'a super::Client,

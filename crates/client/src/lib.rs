@@ -12,7 +12,7 @@
 //! use hubspot_workflow_ids::{Client, HubSpotTier, RateLimit, WorkflowId};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = Client::builder(std::env::var("HUBSPOT_TOKEN")?)
+//! let client = Client::builder(std::env::var("HUBSPOT_ACCESS_TOKEN")?)
 //!     .rate_limit(RateLimit::Tier(HubSpotTier::ProfessionalOrEnterprise))
 //!     .build()?;
 //!

@@ -114,26 +114,6 @@ fn block_docs_to_line_docs(code: &str) -> String {
     output
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn block_doc_becomes_line_docs() {
-        let code = "impl A {\n    /**Summary\n\n        Details\n        ```ignore\n        x()\n            .y();\n        ```*/\n    fn a() {}\n}\n";
-        assert_eq!(
-            block_docs_to_line_docs(code),
-            "impl A {\n    ///Summary\n    ///\n    ///Details\n    ///```ignore\n    ///x()\n    ///    .y();\n    ///```\n    fn a() {}\n}\n"
-        );
-    }
-
-    #[test]
-    fn code_without_block_docs_is_unchanged() {
-        let code = "/// One line.\nfn a() {}\n";
-        assert_eq!(block_docs_to_line_docs(code), code);
-    }
-}
-
 /// Formats `code` with rustfmt's defaults for edition 2024, as `cargo fmt` does.
 pub fn rustfmt(code: &str) -> Result<String> {
     let mut child = Command::new(rustfmt_path())
@@ -170,4 +150,24 @@ fn rustfmt_path() -> std::path::PathBuf {
             sibling.exists().then_some(sibling)
         })
         .unwrap_or_else(|| "rustfmt".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_doc_becomes_line_docs() {
+        let code = "impl A {\n    /**Summary\n\n        Details\n        ```ignore\n        x()\n            .y();\n        ```*/\n    fn a() {}\n}\n";
+        assert_eq!(
+            block_docs_to_line_docs(code),
+            "impl A {\n    ///Summary\n    ///\n    ///Details\n    ///```ignore\n    ///x()\n    ///    .y();\n    ///```\n    fn a() {}\n}\n"
+        );
+    }
+
+    #[test]
+    fn code_without_block_docs_is_unchanged() {
+        let code = "/// One line.\nfn a() {}\n";
+        assert_eq!(block_docs_to_line_docs(code), code);
+    }
 }

@@ -31,6 +31,8 @@ pub(crate) async fn classify(error: ApiError<types::Error>, head: Option<Respons
             from_status(status, headers, BodyFields::from_value(&body))
         }
         ApiError::InvalidResponsePayload(body, source) => {
+            // NOTE: progenitor has read this whole body before it reaches here, so the size cap
+            // bounds only the snippet the error keeps, not what is read.
             // serde_json reports a body that ends early, or is empty, as an EOF error.
             let fault = if source.is_eof() {
                 Fault::TruncatedBody

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use hubspot_workflow_ids::{Client, ClientBuilder, FlowId, Id, RateLimit, WorkflowId};
 use hubspot_workflow_ids_api::types;
+use hubspot_workflow_ids_fake::{FakeHubSpot, Mappings};
 use serde_json::{Value, json};
 
 /// Token that the fake server accepts and the logs must never show.
@@ -81,16 +82,20 @@ pub fn workflow(n: u64) -> Id {
 pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl CapturedLogs {
-    /// Installs a subscriber that writes every event and span of this thread here, until
-    /// the guard is dropped.
-    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+    /// Installs, for the whole process, a subscriber that writes every event and span here.
+    ///
+    /// A process-wide subscriber, rather than a per-thread one, keeps every callsite enabled:
+    /// `tracing` caches whether a callsite is enabled, and a test without a subscriber on
+    /// another thread can otherwise cache it as disabled.
+    pub fn install_global(&self) {
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
             .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
             .with_ansi(false)
             .with_writer(self.clone())
             .finish();
-        tracing::subscriber::set_default(subscriber)
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other subscriber is installed in this test binary");
     }
 
     /// Returns everything captured so far.
@@ -116,4 +121,38 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLogs {
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
     }
+}
+
+pub async fn fake(
+    configure: impl FnOnce(
+        hubspot_workflow_ids_fake::FakeHubSpotBuilder,
+    ) -> hubspot_workflow_ids_fake::FakeHubSpotBuilder,
+) -> FakeHubSpot {
+    let builder = FakeHubSpot::builder()
+        .token(TOKEN)
+        .mappings(Mappings::demo())
+        .seed(7);
+    configure(builder).start().await.unwrap()
+}
+
+/// Workflow IDs of the demo data, and the flow IDs they map to.
+pub const DEMO_MAPPED: [(u64, u64); 2] = [(1001, 250_000_001), (1002, 2_147_483_648)];
+
+pub async fn map_demo(client: &Client) -> hubspot_workflow_ids::Report<WorkflowId> {
+    client
+        .workflow_ids_to_flow_ids([1001_u64, 1002, 1004].map(WorkflowId::new))
+        .await
+}
+
+pub fn assert_demo_mapped(report: &hubspot_workflow_ids::Report<WorkflowId>) {
+    assert!(report.is_complete(), "{:?}", report.errors());
+    let mapped: Vec<(u64, u64)> = report
+        .mapped()
+        .map(|(input, mapping)| (input.get(), mapping.flow_id.get()))
+        .collect();
+    assert_eq!(mapped, DEMO_MAPPED);
+    assert_eq!(
+        report.unmapped().map(|id| id.get()).collect::<Vec<_>>(),
+        [1004]
+    );
 }

@@ -53,10 +53,16 @@ impl Action {
         self.extensions.get("x-optional") == Some(&Value::Bool(true))
     }
 
-    /// Returns a short label for error messages: the position and the reason.
+    /// Returns a short label for error messages: the position and the first sentence of the
+    /// reason.
     pub fn label(&self, index: usize) -> String {
         let reason = self.description.as_deref().unwrap_or("no description");
-        format!("action {} ({reason})", index + 1)
+        let first_sentence = reason.split_once(". ").map_or(reason, |(first, _)| first);
+        format!(
+            "action {} ({})",
+            index + 1,
+            first_sentence.trim_end_matches('.')
+        )
     }
 }
 
@@ -132,7 +138,10 @@ pub fn target_pointers(spec: &Value, target: &str) -> Result<Vec<String>> {
         .map(|location| location.to_json_pointer())
         .collect();
     if pointers.is_empty() {
-        bail!("target {target} matches nothing in the spec; update or delete this action");
+        bail!(
+            "target {target} matches nothing in the spec; if HubSpot renamed or removed that part, \
+             update or delete this action, otherwise check what the spec declares there"
+        );
     }
     Ok(pointers)
 }

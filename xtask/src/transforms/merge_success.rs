@@ -242,23 +242,45 @@ fn json_schema(response: &Value) -> Option<&Value> {
         .get("schema")
 }
 
-/// Explains, for each pair of schemas, why neither contains the other.
+/// Explains why no schema contains all the others: for each schema, the first other schema it
+/// does not contain, and why.
 fn reasons(successes: &[SuccessSchema<'_>]) -> String {
     let mut reasons = Vec::new();
     for candidate in successes {
-        for other in successes {
-            if let Err(reason) = contains(candidate.resolved, other.resolved) {
-                reasons.push(format!(
-                    "the {} schema ({}) {reason} of the {} schema ({})",
-                    candidate.status,
-                    describe(&candidate.declared),
-                    other.status,
-                    describe(&other.declared)
-                ));
-            }
+        let label = format!(
+            "the {} schema ({})",
+            candidate.status,
+            describe(&candidate.declared)
+        );
+        if let Err(reason) = check_object(candidate.resolved) {
+            reasons.push(format!("{label} {reason}"));
+            continue;
+        }
+        let failure = successes
+            .iter()
+            .filter(|other| other.declared != candidate.declared)
+            .find_map(|other| {
+                contains(candidate.resolved, other.resolved)
+                    .err()
+                    .map(|reason| (other, reason))
+            });
+        if let Some((other, reason)) = failure {
+            reasons.push(format!(
+                "{label} does not contain the {} schema ({}): it {reason}",
+                other.status,
+                describe(&other.declared)
+            ));
         }
     }
     reasons.join("; ")
+}
+
+/// Checks that `schema` describes a JSON object, the only kind of body this transform merges.
+fn check_object(schema: &Value) -> Result<(), String> {
+    match schema.get("type") {
+        Some(kind) if kind != "object" => Err(format!("is of type {kind}, not an object")),
+        _ => Ok(()),
+    }
 }
 
 fn describe(declared: &Value) -> String {
@@ -285,17 +307,14 @@ fn contains(wide: &Value, narrow: &Value) -> Result<(), String> {
             .cloned()
             .unwrap_or_default()
     };
-    for schema in [wide, narrow] {
-        if schema.get("type").is_some_and(|kind| kind != "object") {
-            return Err("is not an object schema".to_owned());
-        }
-    }
+    check_object(wide)?;
+    check_object(narrow)?;
     let wide_properties = properties(wide);
     for (name, schema) in properties(narrow) {
         match wide_properties.get(&name) {
             None => return Err(format!("lacks property `{name}`")),
             Some(wide_schema) if strip_docs(wide_schema) != strip_docs(&schema) => {
-                return Err(format!("declares property `{name}` differently"));
+                return Err(format!("declares property `{name}` with another schema"));
             }
             Some(_) => {}
         }
@@ -305,7 +324,9 @@ fn contains(wide: &Value, narrow: &Value) -> Result<(), String> {
         .iter()
         .find(|name| !narrow_required.contains(name))
     {
-        return Err(format!("requires {name}, which is optional"));
+        return Err(format!(
+            "requires {name}, which the other schema leaves optional"
+        ));
     }
     Ok(())
 }
@@ -479,7 +500,7 @@ mod tests {
             "{error}"
         );
         assert!(
-            error.contains("declares property `id` differently"),
+            error.contains("the 207 schema (#/components/schemas/Multi) does not contain the 200 schema (#/components/schemas/Ok): it declares property `id` with another schema"),
             "{error}"
         );
     }
@@ -503,7 +524,22 @@ mod tests {
         );
         let error = run(&mut document, &Map::new()).unwrap_err().to_string();
         assert!(
-            error.contains("requires \"b\", which is optional"),
+            error.contains("requires \"b\", which the other schema leaves optional"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn non_object_schema_is_named() {
+        let mut document = spec(
+            json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+            json!({"type": "array", "items": {"type": "string"}}),
+        );
+        let error = run(&mut document, &Map::new()).unwrap_err().to_string();
+        assert!(
+            error.contains(
+                "the 207 schema (#/components/schemas/Multi) is of type \"array\", not an object"
+            ),
             "{error}"
         );
     }

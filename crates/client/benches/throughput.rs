@@ -81,7 +81,7 @@ fn client(url: &str, rate_limit: RateLimit) -> Client {
 
 /// Workflow IDs for `requests` full batches of 100.
 fn workflow_ids(requests: u64) -> impl Iterator<Item = Id> + Send + 'static {
-    (1..=requests * 100).map(|n| Id::Workflow(WorkflowId::new(n)))
+    (1..=requests * 100).map(|n| Id::Workflow(WorkflowId::new(n).unwrap()))
 }
 
 async fn measure_streaming_memory() {
@@ -91,7 +91,7 @@ async fn measure_streaming_memory() {
 
     let started = Instant::now();
     let mut stream =
-        client.stream_iter((1..=STREAMED_IDS).map(|n| Id::Workflow(WorkflowId::new(n))));
+        client.stream_iter((1..=STREAMED_IDS).map(|n| Id::Workflow(WorkflowId::new(n).unwrap())));
     let progress = stream.progress();
     let mut outcomes: u64 = 0;
     while stream.next().await.is_some() {

@@ -158,9 +158,9 @@ pub(crate) fn attribute(
     let mut outcomes: Vec<Option<Outcome>> = vec![None; inputs.len()];
 
     for result in &answer.results {
-        let (Ok(flow), Ok(workflow)) = (
-            u64::try_from(result.flow_id),
-            u64::try_from(result.workflow_id),
+        let (Ok(flow_id), Ok(workflow_id)) = (
+            FlowId::try_from(result.flow_id),
+            WorkflowId::try_from(result.workflow_id),
         ) else {
             tracing::warn!(
                 flow_id = result.flow_id,
@@ -170,8 +170,8 @@ pub(crate) fn attribute(
             continue;
         };
         let mapping = Mapping {
-            flow_id: FlowId::new(flow),
-            workflow_id: WorkflowId::new(workflow),
+            flow_id,
+            workflow_id,
         };
         for input in [Id::Flow(mapping.flow_id), Id::Workflow(mapping.workflow_id)] {
             if let Some(&position) = positions.get(&input) {
@@ -241,7 +241,11 @@ fn named_positions<'a>(
                 continue;
             };
             for &kind in kinds {
-                if let Some(&position) = positions.get(&Id::from_parts(kind, raw))
+                // A value above the maximum ID cannot name an input of the batch.
+                let Ok(id) = Id::from_parts(kind, raw) else {
+                    continue;
+                };
+                if let Some(&position) = positions.get(&id)
                     && !found.contains(&position)
                 {
                     found.push(position);
@@ -283,8 +287,10 @@ mod tests {
 
     #[tokio::test]
     async fn splits_and_dedups_across_batches() {
-        let mut ids: Vec<Id> = (0..250).map(|n| Id::Flow(FlowId::new(n))).collect();
-        ids.extend((0..250).map(|n| Id::Flow(FlowId::new(n))));
+        let mut ids: Vec<Id> = (0..250)
+            .map(|n| Id::Flow(FlowId::new(n).unwrap()))
+            .collect();
+        ids.extend((0..250).map(|n| Id::Flow(FlowId::new(n).unwrap())));
         let sizes: Vec<usize> = collect(ids, 100)
             .await
             .iter()
@@ -296,17 +302,23 @@ mod tests {
     #[tokio::test]
     async fn keeps_kinds_apart() {
         let ids = vec![
-            Id::Flow(FlowId::new(1)),
-            Id::Workflow(WorkflowId::new(1)),
-            Id::Flow(FlowId::new(2)),
+            Id::Flow(FlowId::new(1).unwrap()),
+            Id::Workflow(WorkflowId::new(1).unwrap()),
+            Id::Flow(FlowId::new(2).unwrap()),
         ];
         let batches = collect(ids, 100).await;
         assert_eq!(batches.len(), 2);
         assert_eq!(
             batches[0].ids(),
-            [Id::Flow(FlowId::new(1)), Id::Flow(FlowId::new(2))]
+            [
+                Id::Flow(FlowId::new(1).unwrap()),
+                Id::Flow(FlowId::new(2).unwrap())
+            ]
         );
-        assert_eq!(batches[1].entries, [(1, Id::Workflow(WorkflowId::new(1)))]);
+        assert_eq!(
+            batches[1].entries,
+            [(1, Id::Workflow(WorkflowId::new(1).unwrap()))]
+        );
     }
 
     #[tokio::test]
@@ -317,9 +329,9 @@ mod tests {
     #[test]
     fn attributes_by_id_and_kind() {
         let inputs = [
-            Id::Flow(FlowId::new(10)),
-            Id::Workflow(WorkflowId::new(10)),
-            Id::Workflow(WorkflowId::new(7)),
+            Id::Flow(FlowId::new(10).unwrap()),
+            Id::Workflow(WorkflowId::new(10).unwrap()),
+            Id::Workflow(WorkflowId::new(7).unwrap()),
         ];
         let answer = answer(json!({
             "results": [
@@ -330,19 +342,22 @@ mod tests {
         let outcomes = attribute(&inputs, &answer, failed);
         assert_eq!(
             outcomes[0].mapping().unwrap().workflow_id,
-            WorkflowId::new(1)
+            WorkflowId::new(1).unwrap()
         );
         assert!(matches!(outcomes[1], Outcome::Unmapped { .. }));
-        assert_eq!(outcomes[2].mapping().unwrap().flow_id, FlowId::new(70));
+        assert_eq!(
+            outcomes[2].mapping().unwrap().flow_id,
+            FlowId::new(70).unwrap()
+        );
     }
 
     #[test]
     fn partial_errors_by_category() {
         let inputs = [
-            Id::Workflow(WorkflowId::new(1)),
-            Id::Workflow(WorkflowId::new(2)),
-            Id::Workflow(WorkflowId::new(3)),
-            Id::Workflow(WorkflowId::new(4)),
+            Id::Workflow(WorkflowId::new(1).unwrap()),
+            Id::Workflow(WorkflowId::new(2).unwrap()),
+            Id::Workflow(WorkflowId::new(3).unwrap()),
+            Id::Workflow(WorkflowId::new(4).unwrap()),
         ];
         let answer = answer(json!({
             "results": [{ "flowId": 100, "workflowId": 1 }],
@@ -375,9 +390,9 @@ mod tests {
             // A small value range, so that duplicates and equal numbers of both kinds occur.
             (any::<bool>(), 0_u64..40).prop_map(|(is_flow, value)| {
                 if is_flow {
-                    Id::Flow(FlowId::new(value))
+                    Id::Flow(FlowId::new(value).unwrap())
                 } else {
-                    Id::Workflow(WorkflowId::new(value))
+                    Id::Workflow(WorkflowId::new(value).unwrap())
                 }
             })
         }
@@ -420,7 +435,7 @@ mod tests {
                 not_found_mask in proptest::collection::vec(any::<bool>(), 100),
                 seed in any::<u64>(),
             ) {
-                let inputs: Vec<Id> = values.iter().map(|&v| Id::Workflow(WorkflowId::new(v))).collect();
+                let inputs: Vec<Id> = values.iter().map(|&v| Id::Workflow(WorkflowId::new(v).unwrap())).collect();
                 let mut results = Vec::new();
                 let mut not_found = Vec::new();
                 for (index, &value) in values.iter().enumerate() {

@@ -48,7 +48,7 @@ pub enum InvalidIdReason {
     Negative,
     /// The value contained something other than the digits 0-9.
     NotDecimal,
-    /// The value exceeded `u64::MAX`.
+    /// The value exceeded `i64::MAX`, the largest ID HubSpot's signed 64-bit IDs can hold.
     OutOfRange,
 }
 
@@ -58,7 +58,9 @@ impl fmt::Display for InvalidIdReason {
             InvalidIdReason::Empty => f.write_str("the value is empty"),
             InvalidIdReason::Negative => f.write_str("IDs cannot be negative"),
             InvalidIdReason::NotDecimal => f.write_str("expected only the digits 0-9"),
-            InvalidIdReason::OutOfRange => write!(f, "exceeds the maximum {}", u64::MAX),
+            InvalidIdReason::OutOfRange => {
+                write!(f, "exceeds the maximum ID {} (i64::MAX)", i64::MAX)
+            }
         }
     }
 }

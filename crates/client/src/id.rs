@@ -8,6 +8,10 @@ use crate::error::{InputError, InvalidIdReason};
 /// Maximum number of characters of a rejected value that an [`InputError`] repeats.
 const MAX_ECHOED_CHARS: usize = 40;
 
+/// Largest valid ID. HubSpot's results carry IDs as signed 64-bit integers, so a larger
+/// value can never map.
+const MAX_ID: u64 = i64::MAX as u64;
+
 /// Kind of ID an input carries, as HubSpot's `type` field names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IdKind {
@@ -40,9 +44,12 @@ macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $kind:expr) => {
         $(#[$doc])*
         ///
-        /// HubSpot IDs exceed 2^31 and may exceed 2^53, so the value is a `u64` and never
-        /// passes through a float. Parsing accepts decimal digits only and rejects empty,
-        /// negative and out-of-range values with an [`InputError`] that names the value.
+        /// HubSpot IDs exceed 2^31 and may exceed 2^53, so the value never passes through a
+        /// float. HubSpot sends its IDs as signed 64-bit integers, so the value is at most
+        /// `i64::MAX` ([`Self::MAX`]). Every fallible constructor (`new`, `FromStr`,
+        /// `TryFrom`) rejects empty, negative, non-decimal and out-of-range values with an
+        /// [`InputError`] that names the value, so no public constructor builds an ID above
+        /// that maximum.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(u64);
 
@@ -50,9 +57,18 @@ macro_rules! id_type {
             /// Kind of ID this type carries.
             pub const KIND: IdKind = $kind;
 
+            /// Largest ID: `i64::MAX`, because HubSpot's result IDs are signed 64-bit
+            /// integers.
+            pub const MAX: Self = Self(MAX_ID);
+
             /// Wraps a raw ID.
-            pub const fn new(value: u64) -> Self {
-                Self(value)
+            ///
+            /// # Errors
+            ///
+            /// Returns [`InputError::InvalidId`] with [`InvalidIdReason::OutOfRange`] when
+            /// `value` exceeds `i64::MAX`.
+            pub fn new(value: u64) -> Result<Self, InputError> {
+                check_range(value, $kind).map(Self)
             }
 
             /// Returns the raw ID.
@@ -75,9 +91,11 @@ macro_rules! id_type {
             }
         }
 
-        impl From<u64> for $name {
-            fn from(value: u64) -> Self {
-                Self(value)
+        impl TryFrom<u64> for $name {
+            type Error = InputError;
+
+            fn try_from(value: u64) -> Result<Self, InputError> {
+                Self::new(value)
             }
         }
 
@@ -93,10 +111,18 @@ macro_rules! id_type {
             }
         }
 
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                // Every constructor keeps the value at most `i64::MAX`.
+                id.0 as i64
+            }
+        }
+
         impl TryFrom<i64> for $name {
             type Error = InputError;
 
             fn try_from(value: i64) -> Result<Self, InputError> {
+                // A non-negative `i64` is never above `i64::MAX`, so only the sign is checked.
                 u64::try_from(value).map(Self).map_err(|_| InputError::InvalidId {
                     kind: $kind,
                     value: value.to_string(),
@@ -158,14 +184,25 @@ impl Id {
     /// # Errors
     ///
     /// Returns [`InputError::InvalidId`] when `value` is empty, contains anything but the
-    /// digits 0-9, is negative or exceeds `u64::MAX`.
+    /// digits 0-9, is negative or exceeds `i64::MAX`.
     pub fn parse(kind: IdKind, value: &str) -> Result<Self, InputError> {
         let raw = parse_decimal(value, kind)?;
-        Ok(Self::from_parts(kind, raw))
+        Ok(Self::from_checked(kind, raw))
     }
 
     /// Builds an ID from its kind and raw value.
-    pub const fn from_parts(kind: IdKind, value: u64) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// Returns [`InputError::InvalidId`] with [`InvalidIdReason::OutOfRange`] when `value`
+    /// exceeds `i64::MAX`.
+    pub fn from_parts(kind: IdKind, value: u64) -> Result<Self, InputError> {
+        let raw = check_range(value, kind)?;
+        Ok(Self::from_checked(kind, raw))
+    }
+
+    /// Builds an ID from a value that [`check_range`] accepted.
+    const fn from_checked(kind: IdKind, value: u64) -> Self {
         match kind {
             IdKind::Flow => Id::Flow(FlowId(value)),
             IdKind::Workflow => Id::Workflow(WorkflowId(value)),
@@ -231,7 +268,20 @@ impl TryFrom<Id> for WorkflowId {
     }
 }
 
-/// Parses an unsigned decimal integer, accepting only the ASCII digits 0-9.
+/// Returns `value` if it is at most [`MAX_ID`], else an out-of-range error that names it.
+fn check_range(value: u64, kind: IdKind) -> Result<u64, InputError> {
+    if value > MAX_ID {
+        return Err(InputError::InvalidId {
+            kind,
+            value: value.to_string(),
+            reason: InvalidIdReason::OutOfRange,
+        });
+    }
+    Ok(value)
+}
+
+/// Parses an unsigned decimal integer of at most [`MAX_ID`], accepting only the ASCII
+/// digits 0-9.
 fn parse_decimal(value: &str, kind: IdKind) -> Result<u64, InputError> {
     let reject = |reason| InputError::InvalidId {
         kind,
@@ -253,9 +303,10 @@ fn parse_decimal(value: &str, kind: IdKind) -> Result<u64, InputError> {
     }
 
     // Only overflow can fail here, because every byte is a digit.
-    value
-        .parse::<u64>()
-        .map_err(|_| reject(InvalidIdReason::OutOfRange))
+    match value.parse::<u64>() {
+        Ok(raw) if raw <= MAX_ID => Ok(raw),
+        _ => Err(reject(InvalidIdReason::OutOfRange)),
+    }
 }
 
 /// Returns `value`, shortened so that an error message stays readable.
@@ -286,9 +337,52 @@ mod tests {
     }
 
     #[test]
-    fn parses_u64_max() {
-        let id: WorkflowId = u64::MAX.to_string().parse().unwrap();
-        assert_eq!(id.get(), u64::MAX);
+    fn parses_i64_max() {
+        let id: WorkflowId = i64::MAX.to_string().parse().unwrap();
+        assert_eq!(id.get(), i64::MAX as u64);
+        assert_eq!(id, WorkflowId::MAX);
+        assert_eq!(i64::from(id), i64::MAX);
+    }
+
+    #[test]
+    fn rejects_values_above_i64_max() {
+        let above = (i64::MAX as u64 + 1).to_string();
+        for value in [above.as_str(), "18446744073709551615"] {
+            assert_eq!(
+                reason_of(value.parse()),
+                InvalidIdReason::OutOfRange,
+                "value {value}"
+            );
+            let error = Id::parse(IdKind::Workflow, value).unwrap_err();
+            let message = error.to_string();
+            assert!(message.contains(value), "{message}");
+            assert!(message.contains("9223372036854775807"), "{message}");
+            assert!(WorkflowId::try_from(value).is_err(), "value {value}");
+            assert!(
+                WorkflowId::try_from(value.to_owned()).is_err(),
+                "value {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn constructors_reject_values_above_i64_max() {
+        let above = i64::MAX as u64 + 1;
+        assert_eq!(reason_of(FlowId::new(above)), InvalidIdReason::OutOfRange);
+        assert_eq!(
+            reason_of(FlowId::try_from(u64::MAX)),
+            InvalidIdReason::OutOfRange
+        );
+        let error = Id::from_parts(IdKind::Flow, above).unwrap_err();
+        assert!(error.to_string().contains(&above.to_string()), "{error}");
+
+        assert_eq!(FlowId::new(i64::MAX as u64).unwrap(), FlowId::MAX);
+        assert_eq!(FlowId::try_from(5_u64).unwrap().get(), 5);
+        assert_eq!(
+            Id::from_parts(IdKind::Workflow, 5).unwrap(),
+            Id::Workflow(WorkflowId::from(5_u32))
+        );
+        assert_eq!(FlowId::try_from(i64::MAX).unwrap(), FlowId::MAX);
     }
 
     #[test]
@@ -322,7 +416,7 @@ mod tests {
             reason_of(FlowId::try_from(-1_i64)),
             InvalidIdReason::Negative
         );
-        assert_eq!(FlowId::try_from(7_i64).unwrap(), FlowId::new(7));
+        assert_eq!(FlowId::try_from(7_i64).unwrap(), FlowId::from(7_u32));
     }
 
     #[test]
@@ -334,12 +428,12 @@ mod tests {
 
     #[test]
     fn id_converts_back_to_typed_ids() {
-        let id = Id::from(FlowId::new(3));
-        assert_eq!(FlowId::try_from(id), Ok(FlowId::new(3)));
+        let id = Id::from(FlowId::from(3_u32));
+        assert_eq!(FlowId::try_from(id), Ok(FlowId::from(3_u32)));
         assert_eq!(WorkflowId::try_from(id), Err(id));
         assert_eq!(
             Id::parse(IdKind::Workflow, "9").unwrap(),
-            Id::Workflow(9_u64.into())
+            Id::Workflow(9_u32.into())
         );
     }
 }

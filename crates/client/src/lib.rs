@@ -47,7 +47,7 @@
 //! use hubspot_workflow_ids::{Client, FlowId, Id};
 //!
 //! # async fn example(client: Client) {
-//! let ids = (1..=1_000_000_u64).map(|n| Id::Flow(FlowId::new(n)));
+//! let ids = (1..=1_000_000_u32).map(|n| Id::Flow(FlowId::from(n)));
 //! let mut outcomes = client.stream_iter(ids);
 //! let progress = outcomes.progress();
 //! while let Some(outcome) = outcomes.next().await {

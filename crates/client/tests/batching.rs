@@ -26,7 +26,7 @@ async fn splits_250_ids_into_three_batches() {
     let client = builder(&server.base_url()).concurrency(3).build().unwrap();
 
     let report = client
-        .flow_ids_to_workflow_ids((1..=250).map(FlowId::new))
+        .flow_ids_to_workflow_ids((1..=250).map(|n| FlowId::new(n).unwrap()))
         .await;
 
     for mock in &mocks {
@@ -36,7 +36,7 @@ async fn splits_250_ids_into_three_batches() {
     assert_eq!(report.mapped().count(), 250);
     assert_eq!(report.stats().requests, 3);
     let first = report.outcomes()[0].mapping().unwrap();
-    assert_eq!(first.workflow_id, WorkflowId::new(10_001));
+    assert_eq!(first.workflow_id, WorkflowId::new(10_001).unwrap());
 }
 
 #[tokio::test]
@@ -57,12 +57,12 @@ async fn batch_boundaries() {
     assert_eq!(hundred.calls_async().await, 0);
 
     client
-        .flow_ids_to_workflow_ids((1..=100).map(FlowId::new))
+        .flow_ids_to_workflow_ids((1..=100).map(|n| FlowId::new(n).unwrap()))
         .await;
     assert_eq!(hundred.calls_async().await, 1);
 
     client
-        .flow_ids_to_workflow_ids((1..=101).map(FlowId::new))
+        .flow_ids_to_workflow_ids((1..=101).map(|n| FlowId::new(n).unwrap()))
         .await;
     assert_eq!(hundred.calls_async().await, 2);
     assert_eq!(one.calls_async().await, 1);
@@ -77,7 +77,7 @@ async fn duplicates_sent_once() {
     });
     let client = builder(&server.base_url()).batch_size(3).build().unwrap();
 
-    let ids = [7_u64, 8, 7, 9, 8, 7].map(WorkflowId::new);
+    let ids = [7_u64, 8, 7, 9, 8, 7].map(|n| WorkflowId::new(n).unwrap());
     let report = client.workflow_ids_to_flow_ids(ids).await;
 
     assert_eq!(mock.calls_async().await, 1);
@@ -85,7 +85,10 @@ async fn duplicates_sent_once() {
     assert_eq!(inputs, [7, 8, 9]);
     assert_eq!(report.stats().inputs, 6);
     assert_eq!(report.stats().unique_inputs, 3);
-    assert_eq!(report.unmapped().collect::<Vec<_>>(), [WorkflowId::new(9)]);
+    assert_eq!(
+        report.unmapped().collect::<Vec<_>>(),
+        [WorkflowId::new(9).unwrap()]
+    );
 }
 
 #[tokio::test]
@@ -107,7 +110,9 @@ async fn shuffled_results_matched_by_id() {
     let client = builder(&server.base_url()).build().unwrap();
 
     let report = client
-        .flow_ids_to_workflow_ids([1_u64, 2, 3, 2_147_483_648, 9_007_199_254_740_993])
+        .flow_ids_to_workflow_ids(
+            [1_u64, 2, 3, 2_147_483_648, 9_007_199_254_740_993].map(|n| FlowId::new(n).unwrap()),
+        )
         .await;
 
     let pairs: Vec<(u64, Option<u64>)> = report
@@ -152,11 +157,14 @@ async fn partial_207_attributed() {
     let client = builder(&server.base_url()).build().unwrap();
 
     let report = client
-        .workflow_ids_to_flow_ids([1_u64, 2, 3, 4].map(WorkflowId::new))
+        .workflow_ids_to_flow_ids([1_u64, 2, 3, 4].map(|n| WorkflowId::new(n).unwrap()))
         .await;
 
     let outcomes = report.outcomes();
-    assert_eq!(outcomes[0].mapping().unwrap().flow_id, FlowId::new(100));
+    assert_eq!(
+        outcomes[0].mapping().unwrap().flow_id,
+        FlowId::new(100).unwrap()
+    );
     assert!(matches!(outcomes[1], Outcome::Unmapped { .. }));
     let error = outcomes[2].error().expect("input 3 failed");
     assert_eq!(error.category(), Some("INTERNAL_ERROR"));
@@ -205,7 +213,9 @@ async fn date_versioned_path() {
         .build()
         .unwrap();
 
-    let report = client.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+    let report = client
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap()])
+        .await;
 
     assert_eq!(mock.calls_async().await, 1);
     assert!(report.is_complete());
@@ -222,7 +232,9 @@ async fn sends_bearer_token_and_user_agent() {
     });
     let client = builder(&server.base_url()).build().unwrap();
 
-    client.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+    client
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap()])
+        .await;
 
     assert_eq!(mock.calls_async().await, 1);
 }
@@ -248,7 +260,9 @@ async fn caller_supplied_http_client_gets_token() {
         .build()
         .unwrap();
 
-    let report = client.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+    let report = client
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap()])
+        .await;
 
     assert_eq!(mock.calls_async().await, 1);
     assert!(report.is_complete());

@@ -24,7 +24,9 @@ async fn unauthorized_not_retried() {
     });
     let client = builder(&server.base_url()).build().unwrap();
 
-    let report = client.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+    let report = client
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap()])
+        .await;
 
     assert_eq!(mock.calls_async().await, 1);
     let errors = report.errors();
@@ -59,7 +61,9 @@ async fn missing_scopes_named() {
     });
     let client = builder(&server.base_url()).build().unwrap();
 
-    let report = client.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+    let report = client
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap()])
+        .await;
 
     assert_eq!(mock.calls_async().await, 1);
     let error = report.errors()[0];
@@ -85,7 +89,9 @@ async fn validation_error_not_resent() {
     });
     let client = builder(&server.base_url()).build().unwrap();
 
-    let report = client.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+    let report = client
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap()])
+        .await;
 
     assert_eq!(mock.calls_async().await, 1);
     let error = report.errors()[0];
@@ -108,7 +114,9 @@ async fn not_found_not_retried() {
     });
     let client = builder(&server.base_url()).build().unwrap();
 
-    let report = client.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+    let report = client
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap()])
+        .await;
 
     assert_eq!(mock.calls_async().await, 1);
     let error = report.errors()[0];
@@ -135,7 +143,9 @@ async fn daily_limit_not_retried() {
     });
     let client = builder(&server.base_url()).build().unwrap();
 
-    let report = client.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+    let report = client
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap()])
+        .await;
 
     assert_eq!(mock.calls_async().await, 1);
     let error = report.errors()[0];
@@ -161,7 +171,9 @@ async fn html_server_error_keeps_details() {
     });
     let client = builder(&server.base_url()).max_retries(2).build().unwrap();
 
-    let report = client.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+    let report = client
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap()])
+        .await;
 
     assert_eq!(mock.calls_async().await, 3, "first attempt and two retries");
     let error = report.errors()[0];
@@ -187,7 +199,9 @@ async fn undecodable_success_reported() {
     });
     let client = builder(&server.base_url()).build().unwrap();
 
-    let report = client.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+    let report = client
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap()])
+        .await;
 
     assert_eq!(mock.calls_async().await, 1);
     let error = report.errors()[0];
@@ -214,7 +228,7 @@ async fn failed_batch_keeps_other_results() {
         .unwrap();
 
     let report = client
-        .flow_ids_to_workflow_ids([1_u64, 2, 3, 4].map(FlowId::new))
+        .flow_ids_to_workflow_ids([1_u64, 2, 3, 4].map(|n| FlowId::new(n).unwrap()))
         .await;
 
     assert_eq!(report.mapped().count(), 2);

@@ -169,7 +169,7 @@ async fn stream_reports_progress() {
         .unwrap();
     let ids = (1001..=1010)
         .chain(1001..=1005)
-        .map(|n| hubspot_workflow_ids::Id::Workflow(WorkflowId::new(n)));
+        .map(|n| hubspot_workflow_ids::Id::Workflow(WorkflowId::new(n).unwrap()));
 
     let mut stream = client.stream_iter(ids);
     let progress = stream.progress();
@@ -204,13 +204,13 @@ async fn resend_is_byte_identical() {
     let server = httpmock::MockServer::start_async().await;
     let mock = server.batch_read_workflow_id_mappings(|when, then| {
         when.into_inner()
-            .body(r#"{"inputs":[{"flowId":"1","type":"FLOW_ID"},{"flowId":"18446744073709551615","type":"FLOW_ID"}]}"#);
+            .body(r#"{"inputs":[{"flowId":"1","type":"FLOW_ID"},{"flowId":"9223372036854775807","type":"FLOW_ID"}]}"#);
         then.into_inner().status(502).body("");
     });
     let client = builder(&server.base_url()).max_retries(2).build().unwrap();
 
     let report = client
-        .flow_ids_to_workflow_ids([FlowId::new(1), FlowId::new(u64::MAX)])
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap(), FlowId::MAX])
         .await;
 
     assert_eq!(
@@ -219,5 +219,8 @@ async fn resend_is_byte_identical() {
         "every attempt matched the exact bytes"
     );
     assert_eq!(report.failed().count(), 2);
-    assert_eq!(report.errors()[0].inputs(), [flow(1), flow(u64::MAX)]);
+    assert_eq!(
+        report.errors()[0].inputs(),
+        [flow(1), flow(i64::MAX as u64)]
+    );
 }

@@ -34,7 +34,9 @@ async fn token_never_in_output() {
         .base_url(server.url())
         .build()
         .unwrap();
-    let failed = bad.flow_ids_to_workflow_ids([FlowId::new(1)]).await;
+    let failed = bad
+        .flow_ids_to_workflow_ids([FlowId::new(1).unwrap()])
+        .await;
     let error = failed.errors()[0];
     assert!(error.is_authentication());
 

@@ -69,12 +69,12 @@ pub fn error_body(value: Value) -> types::Error {
 
 /// Flow ID `n` as a mixed-call input.
 pub fn flow(n: u64) -> Id {
-    Id::Flow(FlowId::new(n))
+    Id::Flow(FlowId::new(n).unwrap())
 }
 
 /// Workflow ID `n` as a mixed-call input.
 pub fn workflow(n: u64) -> Id {
-    Id::Workflow(WorkflowId::new(n))
+    Id::Workflow(WorkflowId::new(n).unwrap())
 }
 
 /// Log output captured from `tracing`, at every level.
@@ -140,7 +140,7 @@ pub const DEMO_MAPPED: [(u64, u64); 2] = [(1001, 250_000_001), (1002, 2_147_483_
 
 pub async fn map_demo(client: &Client) -> hubspot_workflow_ids::Report<WorkflowId> {
     client
-        .workflow_ids_to_flow_ids([1001_u64, 1002, 1004].map(WorkflowId::new))
+        .workflow_ids_to_flow_ids([1001_u64, 1002, 1004].map(|n| WorkflowId::new(n).unwrap()))
         .await
 }
 

@@ -1,6 +1,6 @@
 //! Sending one batch: rate limiting, HTTP attempts with retries, and attribution.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use hubspot_workflow_ids_api::{RequestHooks, ResponseValue, types};
@@ -38,21 +38,52 @@ pub(crate) struct Shared {
     pub(crate) limiter: Limiter,
 }
 
+/// State of one call that its batches share.
+#[derive(Debug, Default)]
+pub(crate) struct CallState {
+    /// Copy of the first `DAILY` 429 of the call. Once it is set, no batch of the call
+    /// sends another request, because none can succeed before HubSpot's daily reset.
+    daily_limit: OnceLock<Error>,
+}
+
+impl CallState {
+    /// Returns the error for a batch that stops because the daily limit is spent, or
+    /// `None` while it is not.
+    fn daily_limit_error(&self, attempts: u32) -> Option<Error> {
+        let first = self.daily_limit.get()?;
+        let mut error = Error::not_sent_after_daily_limit(first);
+        error.set_attempts(attempts);
+        Some(error)
+    }
+
+    /// Records `error` if it is the call's first 429 under the `DAILY` policy.
+    fn observe(&self, error: &Error) {
+        if error.kind() == ErrorKind::RateLimited
+            && error.policy_name() == Some(retry::DAILY_POLICY)
+        {
+            self.daily_limit
+                .get_or_init(|| Error::not_sent_after_daily_limit(error));
+        }
+    }
+}
+
 /// Sends one batch and returns an outcome for each of its inputs, with its position.
 ///
 /// A batch that fails after its retries gives every input a [`Outcome::Failed`] that shares
-/// one error, and it never affects other batches.
+/// one error. Its failure affects other batches only when it is a `DAILY` 429: then the
+/// batches of the call that have not sent yet fail without sending.
 pub(crate) async fn run_batch(
     shared: Arc<Shared>,
     batch: Batch,
     deadline: Option<Instant>,
     progress: Progress,
+    call: Arc<CallState>,
 ) -> Vec<(u64, Outcome)> {
     let inputs = batch.ids();
     let body = request_body(&batch);
 
-    let outcomes = match send_with_retries(&shared, &body, inputs.len(), deadline, &progress).await
-    {
+    let sent = send_with_retries(&shared, &body, inputs.len(), deadline, &progress, &call).await;
+    let outcomes = match sent {
         Ok(answer) => {
             let status = answer.status();
             let headers = answer.headers().clone();
@@ -103,11 +134,16 @@ async fn send_with_retries(
     batch_size: usize,
     deadline: Option<Instant>,
     progress: &Progress,
+    call: &CallState,
 ) -> Result<Answer, Error> {
     let mut backoffs = shared.retry.backoffs();
     let mut attempts: u32 = 0;
     let mut previous: Option<Error> = None;
     loop {
+        if let Some(error) = call.daily_limit_error(attempts) {
+            return Err(error);
+        }
+
         // Wait for the limiter and any pause after a 429, but not past the deadline.
         let acquire = shared.limiter.acquire();
         let waited = match deadline {
@@ -132,6 +168,11 @@ async fn send_with_retries(
                 return Err(deadline_error(attempts, previous));
             }
             timeout = timeout.min(left);
+        }
+
+        // Another batch may have hit the daily limit while this one waited.
+        if let Some(error) = call.daily_limit_error(attempts) {
+            return Err(error);
         }
 
         progress.add_request(attempts > 0);
@@ -171,6 +212,7 @@ async fn send_with_retries(
             span.record("correlation_id", id);
         }
         error.set_attempts(attempts);
+        call.observe(&error);
         shared.limiter.observe(error.headers(), sent_at);
         let rate_limited = error.kind() == ErrorKind::RateLimited;
         if rate_limited {

@@ -11,7 +11,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
-use crate::attempt::{Shared, run_batch};
+use crate::attempt::{CallState, Shared, run_batch};
 use crate::batch::batches;
 use crate::error::InputError;
 use crate::id::{FlowId, Id, WorkflowId};
@@ -478,8 +478,17 @@ impl Client {
         let shared = Arc::clone(&self.shared);
         let deadline = shared.deadline.map(|deadline| Instant::now() + deadline);
         let concurrency = shared.concurrency;
+        let call = Arc::new(CallState::default());
         batches(ids, shared.batch_size, progress.clone())
-            .map(move |batch| run_batch(Arc::clone(&shared), batch, deadline, progress.clone()))
+            .map(move |batch| {
+                run_batch(
+                    Arc::clone(&shared),
+                    batch,
+                    deadline,
+                    progress.clone(),
+                    Arc::clone(&call),
+                )
+            })
             .buffer_unordered(concurrency)
     }
 }

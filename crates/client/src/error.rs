@@ -129,6 +129,11 @@ impl ErrorKind {
 /// and the inputs of the batch. HubSpot's correlation ID comes from the body, or else from
 /// the `X-HubSpot-Correlation-Id` header. `Display` is short, and the cause is available through
 /// [`source`](std::error::Error::source).
+///
+/// After a 429 under the `DAILY` policy, the call sends no more requests. Each batch that
+/// has not been sent yet fails with a copy of that 429's status, headers and body fields,
+/// with [`attempts`](Self::attempts) 0 and a source that says why it was not sent. A batch
+/// waiting to retry another failure stops the same way, with its attempts so far.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Error {
@@ -243,7 +248,8 @@ impl Error {
         &self.inputs
     }
 
-    /// Returns how many HTTP attempts were made for the batch; 0 when none was sent.
+    /// Returns how many HTTP attempts were made for the batch; 0 when none was sent, for
+    /// example after an earlier `DAILY` 429 of the same call.
     pub fn attempts(&self) -> u32 {
         self.attempts
     }
@@ -276,6 +282,32 @@ impl Error {
             category: self.category.as_deref(),
             policy_name: self.policy_name.as_deref(),
             fault: self.fault,
+        }
+    }
+
+    /// Builds the error of a batch that is not sent because `first`, an earlier 429 of
+    /// the same call under the `DAILY` policy, showed that the daily limit is spent.
+    ///
+    /// It copies the response details of `first`, so that callers see the same status,
+    /// policy and correlation ID, and it has no inputs and no attempts yet.
+    pub(crate) fn not_sent_after_daily_limit(first: &Error) -> Self {
+        Self {
+            kind: first.kind,
+            status: first.status,
+            headers: first.headers.clone(),
+            correlation_id: first.correlation_id.clone(),
+            category: first.category.clone(),
+            sub_category: first.sub_category.clone(),
+            message: first.message.clone(),
+            policy_name: first.policy_name.clone(),
+            missing_scopes: Vec::new(),
+            retry_after: first.retry_after,
+            content_type: first.content_type.clone(),
+            body_snippet: None,
+            inputs: Vec::new(),
+            attempts: 0,
+            fault: None,
+            source: Some(Box::new(DailyLimitSpent)),
         }
     }
 
@@ -358,6 +390,21 @@ impl StdError for Error {
             .map(|source| source as &(dyn StdError + 'static))
     }
 }
+
+/// Source of the errors of batches that were not sent after a `DAILY` 429.
+#[derive(Debug)]
+struct DailyLimitSpent;
+
+impl fmt::Display for DailyLimitSpent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "not sent, because an earlier request of this call got a 429 under the DAILY \
+             policy and HubSpot rejects every request until the daily limit resets",
+        )
+    }
+}
+
+impl StdError for DailyLimitSpent {}
 
 /// Response header that carries HubSpot's correlation ID.
 pub(crate) const CORRELATION_ID_HEADER: &str = "x-hubspot-correlation-id";

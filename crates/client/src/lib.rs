@@ -62,8 +62,9 @@
 //!
 //! The endpoint only reads, so resending the POST is safe, and every resend carries the
 //! byte-identical JSON body. 429 (except under the `DAILY` policy), 5xx, timeouts, reset
-//! connections and cut-off bodies are retried; 400, 401, 403 and 404 never are. The
-//! [`retry`] module states the rules and the waits.
+//! connections and cut-off bodies are retried; 400, 401, 403 and 404 never are. After a
+//! `DAILY` 429 the call sends nothing more, and its unsent batches fail with a copy of that
+//! error. The [`retry`] module states the rules and the waits.
 //!
 //! # Rate limiting
 //!

@@ -6,7 +6,7 @@
 //!
 //! | failure | decision |
 //! |---|---|
-//! | 429 with policy `DAILY` | stop: no retry can succeed before the daily reset |
+//! | 429 with policy `DAILY` | stop, and send no other batch of the call: nothing can succeed before the daily reset |
 //! | 429 with `Retry-After` | wait that many seconds |
 //! | 429, policy `TEN_SECONDLY_ROLLING` or `SECONDLY` | wait `X-HubSpot-RateLimit-Interval-Milliseconds`, else 10 s or 1 s |
 //! | other 429 | wait the interval header if present, else back off |

@@ -142,6 +142,73 @@ async fn daily_limit_reported_at_once() {
     server.shutdown().await;
 }
 
+/// Workflow IDs 1 to `count`, as inputs of a mixed call.
+fn workflow_ids(count: u64) -> Vec<hubspot_workflow_ids::Id> {
+    (1..=count).map(common::workflow).collect()
+}
+
+#[tokio::test]
+async fn daily_limit_stops_unsent_batches() {
+    let server = fake(|b| b.daily_limit(1)).await;
+    let client = builder(&server.url()).build().unwrap();
+
+    let report = client.map_ids(workflow_ids(300)).await;
+
+    assert_eq!(server.counters().requests, 2, "1 accepted and 1 DAILY 429");
+    assert_eq!(server.counters().rate_limited, 1);
+    assert_eq!(report.outcomes().len(), 300);
+    let failed: Vec<_> = report.failed().collect();
+    assert_eq!(failed.len(), 200, "the second and third batches fail");
+    for (input, error) in &failed {
+        assert!(error.is_rate_limited(), "{input}: {error}");
+        assert_eq!(error.policy_name(), Some("DAILY"), "{input}");
+    }
+
+    let errors = report.errors();
+    assert_eq!(errors.len(), 2, "one error per failed batch");
+    assert_eq!(errors[0].attempts(), 1, "the second batch was sent once");
+    assert_eq!(errors[1].attempts(), 0, "the third batch was not sent");
+    assert_eq!(errors[1].inputs().len(), 100);
+    assert_eq!(errors[1].status(), errors[0].status());
+    assert_eq!(errors[1].correlation_id(), errors[0].correlation_id());
+
+    let stats = report.stats();
+    assert_eq!(stats.requests, 2);
+    assert_eq!(stats.retries, 0);
+    assert_eq!(stats.rate_limited, 1);
+    assert_eq!(stats.batches_done, 3);
+    assert_eq!(stats.ids_done, 300);
+    assert_eq!(stats.failed, 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn daily_limit_bounds_concurrent_sends() {
+    const CONCURRENCY: usize = 4;
+    let server = fake(|b| b.daily_limit(1)).await;
+    let client = builder(&server.url())
+        .concurrency(CONCURRENCY)
+        .build()
+        .unwrap();
+
+    let report = client.map_ids(workflow_ids(2_000)).await;
+
+    // Batches already in flight when the first DAILY 429 arrives still reach the server,
+    // and one more can start when the accepted batch frees its slot first.
+    let requests = server.counters().requests;
+    assert!(
+        requests <= CONCURRENCY as u64 + 1,
+        "{requests} requests reached the server"
+    );
+    assert_eq!(report.stats().requests, requests);
+    assert_eq!(report.outcomes().len(), 2_000);
+    assert_eq!(report.failed().count(), 1_900);
+    for (input, error) in report.failed() {
+        assert_eq!(error.policy_name(), Some("DAILY"), "{input}");
+    }
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn missing_scope_token_reported() {
     let server = fake(|b| b.token_without_scope("no-scope-token")).await;

@@ -35,10 +35,10 @@ impl Batch {
 
 /// Pulls IDs from `ids` lazily and yields batches of at most `batch_size` distinct IDs.
 ///
-/// Duplicates are dropped across the whole input, not per batch. The set of seen IDs keeps
-/// 8 bytes per distinct ID of each kind. Flow IDs and workflow IDs go to separate batches,
-/// so that a 207 error which lists bare numbers under `context.ids` names exactly one input.
-/// This costs at most one request more than mixing them.
+/// Duplicates are dropped across the whole input, not per batch, so the sets of seen IDs
+/// grow with the number of distinct IDs of each kind. Flow IDs and workflow IDs go to
+/// separate batches, so that a 207 error which lists bare numbers under `context.ids` names
+/// exactly one input. This costs at most one request more than mixing them.
 pub(crate) fn batches<S>(
     ids: S,
     batch_size: usize,

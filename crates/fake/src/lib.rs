@@ -104,7 +104,7 @@ mod wire;
 
 pub use counters::{Counters, TokenCounters};
 pub use fault::{Fault, FaultBody, FaultRule};
-pub use mappings::{Mapping, Mappings, MappingsError};
+pub use mappings::{MAX_ID, Mapping, Mappings, MappingsError};
 pub use server::{DEFAULT_MAX_BATCH_SIZE, FakeHubSpot, FakeHubSpotBuilder};
 
 /// Compiles the README's examples as doctests.

@@ -10,7 +10,13 @@ use rand_pcg::Pcg64;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
+/// Largest ID the fake serves: `i64::MAX`, because HubSpot's IDs are signed 64-bit integers.
+pub const MAX_ID: u64 = i64::MAX as u64;
+
 /// One automation known under both its legacy v3 workflow ID and its v4 flow ID.
+///
+/// Both IDs are at most [`MAX_ID`]. Deserializing rejects larger values, and the
+/// constructors of [`Mappings`] reject pairs built with them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Mapping {
@@ -63,6 +69,15 @@ pub enum MappingsError {
     /// The JSON text is not an array of `{"workflowId":…,"flowId":…}` objects.
     #[error("invalid mappings JSON")]
     Json(#[source] serde_json::Error),
+    /// A pair has an ID above [`MAX_ID`], which HubSpot's signed 64-bit IDs cannot hold.
+    #[error(
+        "invalid mapping (workflow ID {}, flow ID {}): {}",
+        pair.workflow_id, pair.flow_id, out_of_range_reason(pair)
+    )]
+    IdOutOfRange {
+        /// Pair with the invalid ID.
+        pair: Mapping,
+    },
     /// Two pairs give one ID two different partners.
     #[error(
         "conflicting mappings: workflow ID {} with flow ID {} and workflow ID {} with flow ID {}",
@@ -149,7 +164,8 @@ impl Mappings {
     ///
     /// # Errors
     ///
-    /// Returns [`MappingsError::Conflict`] when one ID would get two different partners.
+    /// Returns [`MappingsError::IdOutOfRange`] for a pair with an ID above [`MAX_ID`], and
+    /// [`MappingsError::Conflict`] when one ID would get two different partners.
     pub fn from_pairs(pairs: impl IntoIterator<Item = Mapping>) -> Result<Self, MappingsError> {
         let mut mappings = Self::new();
         for pair in pairs {
@@ -203,8 +219,9 @@ impl Mappings {
     /// # Errors
     ///
     /// Returns [`MappingsError::CsvHeader`] if a column is missing, [`MappingsError::Csv`] for
-    /// invalid CSV or an invalid ID, and [`MappingsError::Conflict`] as
-    /// [`Mappings::from_pairs`] does.
+    /// invalid CSV or an invalid ID, such as one above [`MAX_ID`], with the record, line and
+    /// value in its source, and [`MappingsError::Conflict`] as [`Mappings::from_pairs`]
+    /// does.
     pub fn from_csv_str(text: &str) -> Result<Self, MappingsError> {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
@@ -237,7 +254,8 @@ impl Mappings {
     ///
     /// # Errors
     ///
-    /// Returns [`MappingsError::Json`] for invalid JSON, a missing field or an invalid ID, and
+    /// Returns [`MappingsError::Json`] for invalid JSON, a missing field or an invalid ID,
+    /// such as one above [`MAX_ID`], with the line, column and value in its source, and
     /// [`MappingsError::Conflict`] as [`Mappings::from_pairs`] does.
     pub fn from_json_str(text: &str) -> Result<Self, MappingsError> {
         let pairs: Vec<Mapping> = serde_json::from_str(text).map_err(MappingsError::Json)?;
@@ -248,8 +266,12 @@ impl Mappings {
     ///
     /// # Errors
     ///
-    /// Returns [`MappingsError::Conflict`] when either ID already has a different partner.
+    /// Returns [`MappingsError::IdOutOfRange`] when either ID exceeds [`MAX_ID`], and
+    /// [`MappingsError::Conflict`] when either ID already has a different partner.
     pub fn insert(&mut self, pair: Mapping) -> Result<(), MappingsError> {
+        if pair.workflow_id > MAX_ID || pair.flow_id > MAX_ID {
+            return Err(MappingsError::IdOutOfRange { pair });
+        }
         let conflict_by_workflow = self
             .flow_by_workflow
             .get(&pair.workflow_id)
@@ -280,6 +302,7 @@ impl Mappings {
     }
 
     fn insert_unchecked(&mut self, workflow_id: u64, flow_id: u64) {
+        debug_assert!(workflow_id <= MAX_ID && flow_id <= MAX_ID);
         self.flow_by_workflow.insert(workflow_id, flow_id);
         self.workflow_by_flow.insert(flow_id, workflow_id);
     }
@@ -319,7 +342,22 @@ impl Mappings {
     }
 }
 
-/// Deserializes an ID given as a non-negative integer or as a decimal string.
+/// Returns why `pair` is rejected for an ID above [`MAX_ID`], naming the first such ID.
+fn out_of_range_reason(pair: &Mapping) -> String {
+    let (kind, value) = if pair.workflow_id > MAX_ID {
+        ("workflow", pair.workflow_id)
+    } else {
+        ("flow", pair.flow_id)
+    };
+    format!("{kind} ID {value} {EXCEEDS_MAX_ID}")
+}
+
+/// End of the message for an ID above [`MAX_ID`].
+const EXCEEDS_MAX_ID: &str = "exceeds the maximum 9223372036854775807 (i64::MAX), because \
+                              HubSpot IDs are signed 64-bit integers";
+
+/// Deserializes an ID given as a non-negative integer or as a decimal string, at most
+/// [`MAX_ID`].
 fn deserialize_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
     struct IdVisitor;
 
@@ -331,6 +369,9 @@ fn deserialize_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::
         }
 
         fn visit_u64<E: de::Error>(self, value: u64) -> Result<u64, E> {
+            if value > MAX_ID {
+                return Err(E::custom(format!("invalid ID {value}: {EXCEEDS_MAX_ID}")));
+            }
             Ok(value)
         }
 
@@ -340,12 +381,12 @@ fn deserialize_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::
         }
 
         fn visit_str<E: de::Error>(self, value: &str) -> Result<u64, E> {
-            crate::wire::parse_decimal_id(value).ok_or_else(|| {
-                E::custom(format!(
-                    "invalid ID {value:?}: expected a decimal integer from 0 to {}",
-                    u64::MAX
-                ))
-            })
+            match crate::wire::parse_decimal_id(value) {
+                Some(id) if id <= MAX_ID => Ok(id),
+                _ => Err(E::custom(format!(
+                    "invalid ID {value:?}: expected a decimal integer from 0 to {MAX_ID}"
+                ))),
+            }
         }
     }
 
@@ -397,8 +438,68 @@ mod tests {
 
     #[test]
     fn csv_accepts_swapped_columns() {
-        let mappings = Mappings::from_csv_str("flowId,workflowId\n 18446744073709551615 , 5\n");
-        assert_eq!(mappings.unwrap().flow_id_for(5), Some(u64::MAX));
+        let mappings = Mappings::from_csv_str("flowId,workflowId\n 9223372036854775807 , 5\n");
+        assert_eq!(mappings.unwrap().flow_id_for(5), Some(MAX_ID));
+    }
+
+    #[test]
+    fn insert_rejects_ids_above_i64_max() {
+        let mut mappings = Mappings::new();
+        for pair in [
+            Mapping {
+                workflow_id: MAX_ID + 1,
+                flow_id: 10,
+            },
+            Mapping {
+                workflow_id: 1,
+                flow_id: u64::MAX,
+            },
+        ] {
+            let error = mappings.insert(pair).unwrap_err();
+            assert!(
+                matches!(error, MappingsError::IdOutOfRange { pair: rejected } if rejected == pair),
+                "{error}"
+            );
+            let message = error.to_string();
+            let value = pair.workflow_id.max(pair.flow_id).to_string();
+            assert!(message.contains(&value), "{message}");
+        }
+        assert!(mappings.is_empty());
+
+        let error = Mappings::from_pairs([Mapping {
+            workflow_id: 2,
+            flow_id: MAX_ID + 1,
+        }])
+        .unwrap_err();
+        assert!(error.to_string().contains("9223372036854775808"), "{error}");
+    }
+
+    #[test]
+    fn csv_rejects_ids_above_i64_max() {
+        let error =
+            Mappings::from_csv_str("workflowId,flowId\n1,2\n3,9223372036854775808\n").unwrap_err();
+        let MappingsError::Csv(source) = &error else {
+            panic!("expected a CSV error, got {error}");
+        };
+        let message = source.to_string();
+        assert!(message.contains("line: 3"), "{message}");
+        assert!(message.contains("9223372036854775808"), "{message}");
+    }
+
+    #[test]
+    fn json_rejects_ids_above_i64_max() {
+        for text in [
+            r#"[{"workflowId": 1, "flowId": 9223372036854775808}]"#,
+            r#"[{"workflowId": "9223372036854775808", "flowId": 2}]"#,
+        ] {
+            let error = Mappings::from_json_str(text).unwrap_err();
+            let MappingsError::Json(source) = &error else {
+                panic!("expected a JSON error, got {error}");
+            };
+            let message = source.to_string();
+            assert!(message.contains("9223372036854775808"), "{message}");
+            assert!(message.contains("line 1"), "{message}");
+        }
     }
 
     #[test]

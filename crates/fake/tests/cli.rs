@@ -97,3 +97,23 @@ fn rejects_invalid_fault_rate() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("invalid probability 1.5"), "{stderr}");
 }
+
+#[test]
+fn rejects_data_with_id_above_i64_max() {
+    let directory = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fake-cli");
+    std::fs::create_dir_all(&directory).unwrap();
+    let path = directory.join("above-i64-max.csv");
+    std::fs::write(&path, "workflowId,flowId\n1,2\n3,9223372036854775808\n").unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_hubspot-fake"))
+        .arg("--data")
+        .arg(&path)
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "no URL is printed");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("9223372036854775808"), "{stderr}");
+    assert!(stderr.contains("line: 3"), "{stderr}");
+}

@@ -39,13 +39,13 @@ fn csv_file_loads() {
 fn json_file_loads_numbers_and_strings() {
     let path = write_file(
         "pairs.json",
-        r#"[{"workflowId": 1001, "flowId": 18446744073709551615},
+        r#"[{"workflowId": 1001, "flowId": 9223372036854775807},
             {"workflowId": "1002", "flowId": "2147483648"}]"#,
     );
 
     let mappings = Mappings::from_file(&path).unwrap();
 
-    assert_eq!(mappings.flow_id_for(1001), Some(u64::MAX));
+    assert_eq!(mappings.flow_id_for(1001), Some(i64::MAX as u64));
     assert_eq!(mappings.workflow_id_for(2_147_483_648), Some(1002));
     assert_eq!(mappings.len(), 2);
 }

@@ -32,6 +32,20 @@ pub enum Fault {
     Hang,
 }
 
+impl Fault {
+    /// Returns the fault's name in log lines: `status`, `reset`, `truncated`, `latency` or
+    /// `hang`.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Fault::Status { .. } => "status",
+            Fault::Reset => "reset",
+            Fault::Truncated => "truncated",
+            Fault::Latency(_) => "latency",
+            Fault::Hang => "hang",
+        }
+    }
+}
+
 /// Body of a [`Fault::Status`] response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

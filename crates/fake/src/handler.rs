@@ -23,6 +23,7 @@ use tracing::{debug, warn};
 
 use crate::fault::{Fault, FaultBody, FaultDecision, choose_faults};
 use crate::rate_limit::{Decision, LimitHeaders};
+use crate::request_log::{Failure, RequestInfo};
 use crate::server::{Shared, TokenState};
 use crate::wire::{self, BatchTimes, IdKind, MappingResult};
 
@@ -73,7 +74,19 @@ fn is_supported_version(version: &str) -> bool {
 }
 
 async fn route_not_found(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Response {
-    let correlation_id = new_correlation_id(&mut shared.lock().rng);
+    let mut state = shared.lock();
+    let correlation_id = new_correlation_id(&mut state.rng);
+    let failure = Failure {
+        status: Some(StatusCode::NOT_FOUND.as_u16()),
+        fault: None,
+    };
+    let request = RequestInfo {
+        number: None,
+        token_index: None,
+        correlation_id: &correlation_id,
+    };
+    state.request_log.record(failure, request, Instant::now());
+    drop(state);
     let message = format!(
         "No route for {method} {}. This server serves POST {} and date-versioned paths such \
          as /automation/2026-09-beta/workflow-id-mappings/batch/read.",
@@ -111,6 +124,7 @@ async fn batch_read(
         correlation_id,
         token: None,
         limit_headers: None,
+        fault: None,
     };
 
     // Authentication comes first, so that unauthenticated requests never get faults and
@@ -134,12 +148,14 @@ async fn batch_read(
     // limits. Latency is the exception: the request goes on to be limited and answered.
     let fault = exchange.choose_fault();
     if !fault.latency.is_zero() {
+        exchange.fault = Some("latency");
         tokio::select! {
             () = tokio::time::sleep(fault.latency) => {}
             () = exchange.shared.shutdown.cancelled() => return reset_response(),
         }
     }
     if let Some(fault) = fault.fault {
+        exchange.fault = Some(fault.name());
         return exchange.inject(fault, &body, requested_at).await;
     }
 
@@ -190,6 +206,8 @@ struct Exchange {
     /// Token that passed authentication, scoped or not.
     token: Option<String>,
     limit_headers: Option<LimitHeaders>,
+    /// Name of the fault injected into this request, for its log line.
+    fault: Option<&'static str>,
 }
 
 impl Exchange {
@@ -343,8 +361,12 @@ impl Exchange {
     async fn inject(&mut self, fault: Fault, body: &[u8], requested_at: DateTime<Utc>) -> Response {
         match fault {
             Fault::Status { status, body } => self.status_fault(status, body),
-            Fault::Reset => reset_response(),
+            Fault::Reset => {
+                self.log_failure(None);
+                reset_response()
+            }
             Fault::Hang => {
+                self.log_failure(None);
                 self.shared.shutdown.cancelled().await;
                 reset_response()
             }
@@ -366,6 +388,7 @@ impl Exchange {
                 insert_header(headers, CONTENT_TYPE, JSON);
                 insert_header(headers, CONTENT_LENGTH, &full_body.len().to_string());
                 self.insert_common_headers(headers);
+                self.log_failure(Some(status));
                 response
             }
             Fault::Latency(_) => unreachable!("latency is applied before the request is answered"),
@@ -417,6 +440,9 @@ impl Exchange {
             correlation_id = %self.correlation_id,
             "responding"
         );
+        if status.is_client_error() || status.is_server_error() || self.fault.is_some() {
+            self.log_failure(Some(status));
+        }
 
         let mut response = Response::new(Body::from(body));
         *response.status_mut() = status;
@@ -426,6 +452,26 @@ impl Exchange {
         }
         self.insert_common_headers(headers);
         response
+    }
+
+    /// Logs this request's error status or fault, unless it is a suppressed repeat.
+    fn log_failure(&self, status: Option<StatusCode>) {
+        let failure = Failure {
+            status: status.map(|status| status.as_u16()),
+            fault: self.fault,
+        };
+        let mut state = self.shared.lock();
+        let state = &mut *state;
+        let token_index = self
+            .token
+            .as_deref()
+            .map(|token| token_state(&mut state.tokens, token).index);
+        let request = RequestInfo {
+            number: Some(self.number),
+            token_index,
+            correlation_id: &self.correlation_id,
+        };
+        state.request_log.record(failure, request, Instant::now());
     }
 
     fn insert_common_headers(&self, headers: &mut HeaderMap) {
@@ -458,6 +504,7 @@ fn token_state<'a>(
     tokens
         .entry(token.to_owned())
         .or_insert_with(|| TokenState {
+            index: next_index,
             usage: Default::default(),
             group_name: format!("fake-hubspot:token-{next_index}"),
         })

@@ -85,7 +85,13 @@
 //!    it is 207 with `numErrors` and `errors` added: one `OBJECT_NOT_FOUND` error for the
 //!    missed flow IDs and one for the missed workflow IDs, each listing them as decimal
 //!    strings under `context.ids`. Results come in a shuffled order, and IDs are JSON
-//!    integers with full `u64` precision. An empty `inputs` array gets 200 with no results.
+//!    integers of up to `i64::MAX` ([`MAX_ID`]), sent without loss of precision. An empty `inputs` array gets 200 with no results.
+//!
+//! Each request that gets an injected fault or an error status is logged at info level with
+//! its status, fault, token index (never the token) and correlation ID. Repeats of one
+//! status and fault are counted, and only the 1st, 2nd, 4th, 8th and later power-of-two
+//! occurrences, or the first after 10 s without a line, are logged. Each line carries the
+//! total count and the number of occurrences left out since the previous line.
 //!
 //! Every response from the endpoint carries `X-HubSpot-Correlation-Id`, which matches the
 //! `correlationId` of JSON error bodies. Responses to a known token carry
@@ -99,6 +105,7 @@ mod fault;
 mod handler;
 mod mappings;
 mod rate_limit;
+mod request_log;
 mod server;
 mod wire;
 

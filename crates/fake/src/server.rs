@@ -29,6 +29,7 @@ use crate::fault::FaultRule;
 use crate::handler::{self, ResetConnection};
 use crate::mappings::Mappings;
 use crate::rate_limit::{RateLimits, TokenUsage};
+use crate::request_log::RequestLog;
 
 /// Maximum time that [`FakeHubSpot::shutdown`] waits for open connections to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -51,6 +52,9 @@ pub(crate) struct Config {
 /// Per-token state of the rate limiter.
 #[derive(Debug)]
 pub(crate) struct TokenState {
+    /// Position of the token in order of first use, from 1, which logs show in place of
+    /// the token.
+    pub(crate) index: usize,
     pub(crate) usage: TokenUsage,
     /// Value of `groupName` in 429 bodies for this token.
     pub(crate) group_name: String,
@@ -65,6 +69,7 @@ pub(crate) struct MutableState {
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) tokens: HashMap<String, TokenState>,
     pub(crate) counters: Counters,
+    pub(crate) request_log: RequestLog,
 }
 
 /// State shared by the handler and the [`FakeHubSpot`] handle.
@@ -212,6 +217,7 @@ impl FakeHubSpotBuilder {
                 faults: self.faults,
                 tokens: HashMap::new(),
                 counters: Counters::default(),
+                request_log: RequestLog::default(),
             }),
             shutdown: shutdown.clone(),
         });

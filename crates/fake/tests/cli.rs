@@ -1,6 +1,6 @@
 //! The `hubspot-fake` binary, started as a child process.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
@@ -116,4 +116,57 @@ fn rejects_data_with_id_above_i64_max() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("9223372036854775808"), "{stderr}");
     assert!(stderr.contains("line: 3"), "{stderr}");
+}
+
+#[tokio::test]
+async fn logs_faults_without_colour_when_redirected() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hubspot-fake"))
+        .args([
+            "--token",
+            "secret-cli-token",
+            "--fault",
+            "503",
+            "--fault-at",
+            "1",
+        ])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hubspot-fake starts");
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .expect("hubspot-fake prints its URL");
+    let body = r#"{"inputs":[{"type":"WORKFLOW_ID","workflowId":"1001"}]}"#;
+
+    let (first, _) = post(url.trim(), "secret-cli-token", body).await;
+    let (second, _) = post(url.trim(), "unknown-token", body).await;
+    let (third, _) = post(url.trim(), "secret-cli-token", body).await;
+    // The log lines are written before the responses are sent, so they are all in the
+    // pipe once the responses have arrived.
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    child.wait().unwrap();
+
+    assert_eq!([first, second, third], [503, 401, 200]);
+    assert!(!stderr.contains('\u{1b}'), "no colour codes: {stderr:?}");
+    assert!(!stderr.contains("secret-cli-token"), "{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("status="))
+        .collect();
+    assert_eq!(lines.len(), 2, "one line per failed request: {stderr}");
+    assert!(lines[0].contains("status=503"), "{}", lines[0]);
+    assert!(lines[0].contains("fault=\"status\""), "{}", lines[0]);
+    assert!(lines[0].contains("token_index=1"), "{}", lines[0]);
+    assert!(lines[0].contains("correlation_id="), "{}", lines[0]);
+    assert!(lines[1].contains("status=401"), "{}", lines[1]);
+    assert!(!lines[1].contains("token_index"), "{}", lines[1]);
 }

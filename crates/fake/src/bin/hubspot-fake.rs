@@ -1,6 +1,6 @@
 //! Command-line entry point that runs the fake HubSpot server until Ctrl-C or SIGTERM.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,7 +15,8 @@ use tracing_subscriber::EnvFilter;
 /// Fake HubSpot server for POST /automation/v4/workflow-id-mappings/batch/read.
 ///
 /// Listens on 127.0.0.1 and prints its base URL on stdout. Logs go to stderr, filtered by
-/// RUST_LOG (default: info).
+/// RUST_LOG (default: info), in colour only when stderr is a terminal. Requests that get a
+/// fault or an error status are logged at info level, with repeats counted.
 #[derive(Debug, Parser)]
 #[command(name = "hubspot-fake", version)]
 struct Args {
@@ -207,11 +208,13 @@ impl Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Colour codes would end up as raw escape sequences in a redirected log.
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let args = Args::parse();
 

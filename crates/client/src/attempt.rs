@@ -70,8 +70,8 @@ impl CallState {
 /// Sends one batch and returns an outcome for each of its inputs, with its position.
 ///
 /// A batch that fails after its retries gives every input a [`Outcome::Failed`] that shares
-/// one error. Its failure affects other batches only when it is a `DAILY` 429: then the
-/// batches of the call that have not sent yet fail without sending.
+/// one error. Its failure affects other batches only when it is a `DAILY` 429, because
+/// then the batches of the call that have not sent yet fail without sending.
 pub(crate) async fn run_batch(
     shared: Arc<Shared>,
     batch: Batch,

@@ -132,7 +132,7 @@ impl ErrorKind {
 ///
 /// After a 429 under the `DAILY` policy, the call sends no more requests. Each batch that
 /// has not been sent yet fails with a copy of that 429's status, headers and body fields,
-/// with [`attempts`](Self::attempts) 0 and a source that says why it was not sent. A batch
+/// with [`attempts`](Self::attempts) 0 and a source that explains why it was not sent. A batch
 /// waiting to retry another failure stops the same way, with its attempts so far.
 #[derive(Debug)]
 #[non_exhaustive]

@@ -53,14 +53,9 @@ pub struct MapArgs {
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Base URL of the HubSpot API.
-    #[arg(
-        long,
-        env = "HUBSPOT_BASE_URL",
-        default_value = "https://api.hubapi.com",
-        value_name = "URL"
-    )]
-    pub base_url: String,
+    /// Base URL of the HubSpot API [default: https://api.hubapi.com].
+    #[arg(long, env = "HUBSPOT_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
 
     /// File whose first line is the access token (private-app token or OAuth access token).
     #[arg(long, value_name = "FILE")]
@@ -74,16 +69,17 @@ pub struct MapArgs {
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub batch_size: usize,
 
-    /// Maximum requests in flight at once.
+    /// Maximum requests in flight at once, from 1 to 64.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub concurrency: usize,
 
     /// Maximum resends of one batch after a retryable failure (429, 5xx, timeout, reset).
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(long, default_value_t = 6, value_name = "N")]
     pub max_retries: u32,
 
     /// Client-side rate limit as requests per seconds, such as `190/10`. Without it the client
-    /// follows HubSpot's `X-HubSpot-RateLimit-*` headers.
+    /// starts at 100 requests per 10 s, HubSpot's lowest tier, and then follows HubSpot's
+    /// `X-HubSpot-RateLimit-*` headers. With --fake there is no limit.
     #[arg(long, value_name = "N/SECONDS")]
     pub rate_limit: Option<RateLimitArg>,
 
@@ -92,6 +88,7 @@ pub struct MapArgs {
     pub timeout: Duration,
 
     /// Run against an embedded fake HubSpot server with demo data: no token and no network.
+    /// Cannot be combined with --base-url or HUBSPOT_BASE_URL.
     #[arg(long)]
     pub fake: bool,
 }

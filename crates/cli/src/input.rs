@@ -79,7 +79,13 @@ pub fn read_inputs(
                 path: source.clone(),
                 source: error,
             })?;
-            let value = strip_comment(&line);
+            // A byte-order mark, which some editors write, is not part of the first ID.
+            let line = if index == 0 {
+                line.trim_start_matches('\u{feff}')
+            } else {
+                &line
+            };
+            let value = strip_comment(line);
             if !value.is_empty() {
                 push(
                     value,

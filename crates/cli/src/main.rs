@@ -1,7 +1,8 @@
 //! `hubspot-workflow-ids`: translates HubSpot legacy v3 workflow IDs to v4 flow IDs and back.
 //!
 //! Exit status: 0 when every input got a definite result (mapped or unmapped), 1 when any
-//! lookup failed, 2 for usage errors and invalid input.
+//! lookup failed, 2 for usage errors and invalid input, 130 after Ctrl-C (the results that
+//! finished are still written).
 
 mod args;
 mod error;
@@ -10,17 +11,19 @@ mod results;
 mod run;
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use tracing_subscriber::EnvFilter;
 
 use crate::args::{Cli, Command, Format, MapArgs};
-use crate::error::{CliError, EXIT_FAILED};
+use crate::error::{CliError, EXIT_FAILED, EXIT_INTERRUPTED};
 use crate::results::{Results, write_csv, write_json, write_table};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -38,35 +41,64 @@ fn main() -> ExitCode {
     }
 }
 
+/// Sends the client's `tracing` events to standard error, filtered by `RUST_LOG` (warnings and
+/// errors when it is unset), so that `RUST_LOG=hubspot_workflow_ids=debug` shows each request.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
 async fn map(args: &MapArgs) -> Result<ExitCode, CliError> {
-    let results = run::map(args).await?;
-    write_results(args, &results)?;
-    eprintln!("{}", results.summary());
-    Ok(if results.has_failures() {
+    let inputs = run::validate(args)?;
+    // The output file is created before anything is sent, so that a bad path costs no requests.
+    let mut out = open_output(args)?;
+    let run = run::map(args, &inputs).await?;
+    write_results(args, &run.results, &mut out)?;
+    eprintln!("{}", run.results.summary());
+    Ok(if run.interrupted {
+        eprintln!("interrupted: the inputs without a result are listed as failed");
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else if run.results.has_failures() {
         ExitCode::from(EXIT_FAILED)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-fn write_results(args: &MapArgs, results: &Results) -> Result<(), CliError> {
-    let target = args.output.as_ref().map_or_else(
-        || "standard output".to_owned(),
-        |path| path.display().to_string(),
-    );
-    let write_error = |source| CliError::WriteOutput {
-        target: target.clone(),
-        source,
-    };
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(write_error)?)),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
-    };
-    match args.format {
-        Format::Table => write_table(results, &mut out),
-        Format::Csv => write_csv(results, &mut out),
-        Format::Json => write_json(results, &mut out),
+fn open_output(args: &MapArgs) -> Result<Box<dyn Write>, CliError> {
+    match &args.output {
+        Some(path) => {
+            let file = File::create(path).map_err(|source| CliError::CreateOutput {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Ok(Box::new(BufWriter::new(file)))
+        }
+        None => Ok(Box::new(BufWriter::new(std::io::stdout()))),
     }
-    .and_then(|()| out.flush())
-    .map_err(write_error)
+}
+
+fn write_results(args: &MapArgs, results: &Results, out: &mut dyn Write) -> Result<(), CliError> {
+    let written = match args.format {
+        Format::Table => write_table(results, out),
+        Format::Csv => write_csv(results, out),
+        Format::Json => write_json(results, out),
+    }
+    .and_then(|()| out.flush());
+    match written {
+        // A reader that stops early, such as `head`, closes the pipe; that is not a failure.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(source) => Err(CliError::WriteOutput {
+            target: args.output.as_ref().map_or_else(
+                || "standard output".to_owned(),
+                |path| path.display().to_string(),
+            ),
+            source,
+        }),
+        Ok(()) => Ok(()),
+    }
 }

@@ -67,9 +67,14 @@ pub struct Results {
 
 impl Results {
     /// Orders `outcomes` by `unique`, the distinct inputs in the order they were given, and groups
-    /// the inputs of each error. An input without an outcome would be a bug in the client, so it
-    /// is reported as failed rather than dropped.
-    pub fn collect(unique: &[Id], outcomes: Vec<Outcome>, stats: Stats) -> Self {
+    /// the inputs of each error. An input without an outcome (the run was interrupted, or the
+    /// client has a bug) is reported as failed with `missing_message`, never dropped.
+    pub fn collect(
+        unique: &[Id],
+        outcomes: Vec<Outcome>,
+        stats: Stats,
+        missing_message: &str,
+    ) -> Self {
         let mut by_input: HashMap<Id, Outcome> = outcomes
             .into_iter()
             .map(|outcome| (outcome.input(), outcome))
@@ -109,7 +114,7 @@ impl Results {
                 ids: missing,
                 status: None,
                 category: None,
-                message: "the client returned no outcome for these inputs".to_owned(),
+                message: missing_message.to_owned(),
                 correlation_id: None,
             });
         }
@@ -132,20 +137,31 @@ impl Results {
     pub fn summary(&self) -> String {
         let stats = &self.stats;
         format!(
-            "{} mapped, {} unmapped, {} failed of {} unique inputs ({} given); \
-             {} requests, {} retries, {} rate-limited, {:.1} s",
+            "{} mapped, {} unmapped, {} failed of {} ({} given); {}, {}, {} rate-limited, {:.1} s",
             self.count(|outcome| matches!(outcome, RowOutcome::Mapped { .. })),
             self.count(|outcome| *outcome == RowOutcome::Unmapped),
             self.count(|outcome| *outcome == RowOutcome::Failed),
-            stats.unique_inputs,
+            plural(stats.unique_inputs, "unique input"),
             stats.inputs,
-            stats.requests,
-            stats.retries,
+            plural(stats.requests, "request"),
+            plural(stats.retries, "retry"),
             stats.rate_limited,
             stats.elapsed_ms as f64 / 1000.0,
         )
     }
 }
+
+/// Returns `count` and `noun`, with the noun in the plural unless `count` is 1.
+fn plural(count: u64, noun: &str) -> String {
+    match (count, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{count} {stem}ies"),
+        (_, None) => format!("{count} {noun}s"),
+    }
+}
+
+/// Maximum characters of an undecodable body that a failure message repeats.
+const MAX_MESSAGE_SNIPPET: usize = 120;
 
 impl Failure {
     fn from_error(error: &Error) -> Self {
@@ -153,12 +169,34 @@ impl Failure {
             ids: Vec::new(),
             status: error.status().map(|status| status.as_u16()),
             category: error.category().map(str::to_owned),
-            message: error
-                .message()
-                .map(str::to_owned)
-                .unwrap_or_else(|| error_chain(error)),
+            message: failure_message(error),
             correlation_id: error.correlation_id().map(str::to_owned),
         }
+    }
+}
+
+/// Returns HubSpot's message when the body had one. For a response without one, it returns the
+/// error with the body's content type and start, which are more useful than the decoder's error.
+/// For a failure with no response, it returns the chain of causes, such as a reset connection.
+fn failure_message(error: &Error) -> String {
+    if let Some(message) = error.message() {
+        return message.to_owned();
+    }
+    if error.status().is_none() {
+        return error_chain(error);
+    }
+    let content_type = error.content_type().unwrap_or("no content type");
+    match error
+        .body_snippet()
+        .map(str::trim)
+        .filter(|body| !body.is_empty())
+    {
+        Some(body) => {
+            let body: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            let body: String = body.chars().take(MAX_MESSAGE_SNIPPET).collect();
+            format!("{error}; {content_type} body: {body}")
+        }
+        None => format!("{error}; empty body ({content_type})"),
     }
 }
 
@@ -188,7 +226,9 @@ pub fn write_table(results: &Results, out: &mut dyn Write) -> std::io::Result<()
             outcome_word(row).to_owned(),
         ]);
     }
-    writeln!(out, "{table}")?;
+    for line in table.to_string().lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
     for failure in &results.failures {
         let status = failure
             .status
@@ -197,8 +237,8 @@ pub fn write_table(results: &Results, out: &mut dyn Write) -> std::io::Result<()
         let correlation = failure.correlation_id.as_deref().unwrap_or("none");
         writeln!(
             out,
-            "failed: {} input(s) ({status}, {category}, correlation id {correlation}): {}",
-            failure.ids.len(),
+            "failed: {} ({status}, {category}, correlation id {correlation}): {}",
+            plural(failure.ids.len() as u64, "input"),
             failure.message
         )?;
     }
@@ -378,18 +418,24 @@ mod tests {
         assert!(table.contains("9007199254740993"), "{table}");
         assert!(table.contains("unmapped"), "{table}");
         assert!(
-            table.contains(
-                "failed: 1 input(s) (503, no category, correlation id c-1): server error"
-            ),
+            table.contains("failed: 1 input (503, no category, correlation id c-1): server error"),
             "{table}"
         );
+        assert!(table.lines().all(|line| line == line.trim_end()), "{table}");
+    }
+
+    #[test]
+    fn plural_follows_count() {
+        assert_eq!(plural(1, "retry"), "1 retry");
+        assert_eq!(plural(2, "retry"), "2 retries");
+        assert_eq!(plural(0, "request"), "0 requests");
     }
 
     #[test]
     fn summary_counts_each_outcome() {
         assert_eq!(
             sample().summary(),
-            "1 mapped, 1 unmapped, 1 failed of 3 unique inputs (4 given); 2 requests, 1 retries, 0 rate-limited, 0.0 s"
+            "1 mapped, 1 unmapped, 1 failed of 3 unique inputs (4 given); 2 requests, 1 retry, 0 rate-limited, 0.0 s"
         );
     }
 }

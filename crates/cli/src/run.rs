@@ -5,26 +5,38 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use futures::StreamExt;
-use hubspot_workflow_ids::{AccessToken, Client, IdKind, RateLimit};
+use hubspot_workflow_ids::{AccessToken, Client, DEFAULT_BASE_URL, IdKind, RateLimit};
 use hubspot_workflow_ids_fake::{FakeHubSpot, Mappings};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::args::{IdSource, MapArgs, TOKEN_ENV};
 use crate::error::CliError;
-use crate::input::read_inputs;
+use crate::input::{Inputs, read_inputs};
 use crate::results::{Results, Stats};
 
 /// Token the embedded fake server accepts in `--fake` runs.
 const FAKE_TOKEN: &str = "fake-demo-token";
 
-/// Validates the input, runs every lookup and returns the results.
-pub async fn map(args: &MapArgs) -> Result<Results, CliError> {
+/// Results of a run, and whether an interrupt cut it short.
+pub struct Run {
+    pub results: Results,
+    pub interrupted: bool,
+}
+
+/// Checks the options and the input IDs, so that nothing is sent when any of them is invalid.
+pub fn validate(args: &MapArgs) -> Result<Inputs, CliError> {
+    if args.fake && args.base_url.is_some() {
+        return Err(CliError::FakeWithBaseUrl);
+    }
     let kind = match args.from {
         IdSource::Flow => IdKind::Flow,
         IdSource::Workflow => IdKind::Workflow,
     };
-    let inputs = read_inputs(kind, &args.ids, args.input.as_deref())?;
+    read_inputs(kind, &args.ids, args.input.as_deref())
+}
 
+/// Runs every lookup of `inputs` and returns the results.
+pub async fn map(args: &MapArgs, inputs: &Inputs) -> Result<Run, CliError> {
     let (fake, base_url, token) = if args.fake {
         let server = FakeHubSpot::builder()
             .token(FAKE_TOKEN)
@@ -35,11 +47,11 @@ pub async fn map(args: &MapArgs) -> Result<Results, CliError> {
         let url = server.url();
         (Some(server), url, AccessToken::new(FAKE_TOKEN))
     } else {
-        (
-            None,
-            args.base_url.clone(),
-            read_token(args.token_file.as_deref())?,
-        )
+        let base_url = args
+            .base_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        (None, base_url, read_token(args.token_file.as_deref())?)
     };
 
     let result = run_lookups(args, base_url, token, &inputs.ids, &inputs.unique).await;
@@ -55,12 +67,15 @@ async fn run_lookups(
     token: AccessToken,
     ids: &[hubspot_workflow_ids::Id],
     unique: &[hubspot_workflow_ids::Id],
-) -> Result<Results, CliError> {
+) -> Result<Run, CliError> {
     let rate_limit = match args.rate_limit {
         Some(limit) => RateLimit::PerInterval {
             requests: limit.requests,
             interval: limit.interval,
         },
+        // The embedded fake server has no rate limit, so waiting for one would only slow the
+        // demo down.
+        None if args.fake => RateLimit::None,
         None => RateLimit::FromHeaders,
     };
     let client = Client::builder(token)
@@ -76,14 +91,28 @@ async fn run_lookups(
             env!("CARGO_PKG_VERSION")
         ))
         .build()
-        .map_err(CliError::InvalidConfig)?;
+        .map_err(CliError::from_setting)?;
 
     let mut stream = client.stream_iter(ids.to_vec());
     let progress = stream.progress();
     let bar = progress_bar(unique.len(), args.batch_size);
     let mut outcomes = Vec::with_capacity(unique.len());
-    while let Some(outcome) = stream.next().await {
-        outcomes.push(outcome);
+    // On Ctrl-C, stop sending and write what has finished: the inputs still in flight are
+    // reported as failed, so that the output accounts for every input.
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            outcome = stream.next() => {
+                let Some(outcome) = outcome else { break };
+                outcomes.push(outcome);
+            }
+            _ = &mut interrupt => {
+                interrupted = true;
+                break;
+            }
+        }
         if let Some(bar) = &bar {
             let snapshot = progress.snapshot();
             bar.set_position(snapshot.ids_done);
@@ -96,11 +125,16 @@ async fn run_lookups(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(Results::collect(
-        unique,
-        outcomes,
-        Stats::from(&progress.snapshot()),
-    ))
+    let missing = if interrupted {
+        "interrupted before a result arrived; run again for these inputs"
+    } else {
+        "the client returned no outcome for these inputs"
+    };
+    let stats = Stats::from(&progress.snapshot());
+    Ok(Run {
+        results: Results::collect(unique, outcomes, stats, missing),
+        interrupted,
+    })
 }
 
 /// Returns a progress bar on standard error when it is a terminal and the run has more than one

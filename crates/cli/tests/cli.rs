@@ -232,6 +232,11 @@ async fn failed_batch_exits_1_with_details() {
     );
     assert_eq!(json["failed"][0]["status"], 503);
     assert!(json["failed"][0]["correlationId"].is_string(), "{json}");
+    let message = json["failed"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("server error (HTTP 503)"), "{message}");
+    assert!(message.contains("text/html"), "{message}");
+    assert!(message.contains("body: <!DOCTYPE html>"), "{message}");
+    assert!(!message.contains("expected value"), "{message}");
     assert_eq!(json["stats"]["requests"], 2);
     assert_eq!(json["stats"]["retries"], 1);
     assert!(stderr(&output).contains("2 failed"), "{}", stderr(&output));
@@ -343,5 +348,150 @@ async fn five_thousand_ids_survive_faults_and_rate_limit() {
     assert!(counters.max_batch_size <= 100);
     assert_eq!(json["stats"]["rateLimited"], 0);
     assert!(json["stats"]["retries"].as_u64().unwrap() > 0);
+    server.shutdown().await;
+}
+
+#[test]
+fn fake_with_base_url_is_rejected() {
+    let output = cli()
+        .args([
+            "map",
+            "--fake",
+            "--from",
+            "workflow",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "1001",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("remove --base-url or unset HUBSPOT_BASE_URL"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn invalid_option_names_the_flag() {
+    let output = cli()
+        .args([
+            "map",
+            "--fake",
+            "--from",
+            "workflow",
+            "--concurrency",
+            "0",
+            "1001",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("invalid --concurrency"), "{message}");
+    assert!(message.contains("got 0"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unwritable_output_sends_nothing() {
+    let server = FakeHubSpot::builder().token(TOKEN).start().await.unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let missing = directory.path().join("missing-directory").join("out.json");
+    let args = vec![
+        "map".to_owned(),
+        "--from".to_owned(),
+        "workflow".to_owned(),
+        "--output".to_owned(),
+        missing.display().to_string(),
+        "1001".to_owned(),
+    ];
+    let output = run_against(&server, args, None).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("failed to create the output file"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(server.counters().requests, 0);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn interrupt_writes_finished_results() {
+    let server = FakeHubSpot::builder()
+        .token(TOKEN)
+        .fault(FaultRule::always(Fault::Latency(Duration::from_millis(
+            400,
+        ))))
+        .start()
+        .await
+        .unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("out.json");
+    let ids: String = (1..=500).map(|id| format!("{id}\n")).collect();
+    let input = directory.path().join("ids.txt");
+    std::fs::write(&input, ids).unwrap();
+
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_hubspot-workflow-ids"))
+        .env_remove("HUBSPOT_BASE_URL")
+        .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
+        .args([
+            "map",
+            "--from",
+            "workflow",
+            "--format",
+            "json",
+            "--concurrency",
+            "1",
+        ])
+        .args(["--base-url", &server.url(), "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&path)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // Interrupt once the first request has reached the server, so that the run is in flight.
+    let started = std::time::Instant::now();
+    while server.counters().requests == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no request arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let signal = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signal.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("interrupted"),
+        "{}",
+        stderr(&output)
+    );
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let answered =
+        json["mappings"].as_array().unwrap().len() + json["unmapped"].as_array().unwrap().len();
+    let failed: usize = json["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|failure| failure["ids"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(answered + failed, 500, "every input is accounted for");
+    assert!(failed > 0, "the interrupt came before the last batch");
+    let message = json["failed"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("interrupted before a result arrived"),
+        "{message}"
+    );
     server.shutdown().await;
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use hubspot_workflow_ids::InputError;
 use thiserror::Error;
 
-use crate::input::Location;
+use crate::input::InvalidIds;
 
 /// Exit status when an input got no definite result.
 pub const EXIT_FAILED: u8 = 1;
@@ -16,12 +16,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Debug, Error)]
 pub enum CliError {
-    #[error("invalid ID on {location}: {source}")]
-    InvalidId {
-        location: Location,
-        #[source]
-        source: InputError,
-    },
+    #[error("{0}")]
+    InvalidIds(InvalidIds),
     #[error("failed to read {path}: {source}")]
     ReadInput {
         path: String,

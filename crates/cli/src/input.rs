@@ -5,7 +5,7 @@ use std::fmt;
 use std::io::BufRead;
 use std::path::Path;
 
-use hubspot_workflow_ids::{Id, IdKind};
+use hubspot_workflow_ids::{Id, IdKind, InputError};
 
 use crate::error::CliError;
 
@@ -37,7 +37,8 @@ pub struct Inputs {
 }
 
 /// Reads the ID arguments, then the `--input` file (or standard input for `-`), and parses every
-/// value as an ID of `kind`. The first invalid value is an error that names it and its location.
+/// value as an ID of `kind`. Invalid values are collected, so that one error names each of them
+/// (up to [`MAX_REPORTED_INVALID`]) with its location, and a file can be fixed in one pass.
 pub fn read_inputs(
     kind: IdKind,
     arguments: &[String],
@@ -45,12 +46,16 @@ pub fn read_inputs(
 ) -> Result<Inputs, CliError> {
     let mut inputs = Inputs::default();
     let mut seen = HashSet::new();
+    let mut invalid = InvalidIds::default();
     let mut push = |value: &str, location: Location| -> Result<(), CliError> {
-        let id = Id::parse(kind, value.trim())
-            .map_err(|source| CliError::InvalidId { location, source })?;
-        inputs.ids.push(id);
-        if seen.insert(id) {
-            inputs.unique.push(id);
+        match Id::parse(kind, value.trim()) {
+            Ok(id) => {
+                inputs.ids.push(id);
+                if seen.insert(id) {
+                    inputs.unique.push(id);
+                }
+            }
+            Err(source) => invalid.add(location, source),
         }
         Ok(())
     };
@@ -97,10 +102,51 @@ pub fn read_inputs(
             }
         }
     }
+    if invalid.total > 0 {
+        return Err(CliError::InvalidIds(invalid));
+    }
     if inputs.ids.is_empty() {
         return Err(CliError::NoInput);
     }
     Ok(inputs)
+}
+
+/// Most invalid values one error lists; the rest are counted.
+pub const MAX_REPORTED_INVALID: usize = 20;
+
+/// Invalid input values with their locations: the first [`MAX_REPORTED_INVALID`], and how many
+/// there were in all.
+#[derive(Debug, Default)]
+pub struct InvalidIds {
+    pub listed: Vec<(Location, InputError)>,
+    pub total: usize,
+}
+
+impl InvalidIds {
+    fn add(&mut self, location: Location, error: InputError) {
+        self.total += 1;
+        if self.listed.len() < MAX_REPORTED_INVALID {
+            self.listed.push((location, error));
+        }
+    }
+}
+
+impl fmt::Display for InvalidIds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} invalid ID", self.total)?;
+        if self.total != 1 {
+            f.write_str("s")?;
+        }
+        f.write_str("; fix them and run again:")?;
+        for (location, error) in &self.listed {
+            write!(f, "\n  at {location}: {error}")?;
+        }
+        let unlisted = self.total - self.listed.len();
+        if unlisted > 0 {
+            write!(f, "\n  and {unlisted} more")?;
+        }
+        Ok(())
+    }
 }
 
 /// Returns the part of `line` before any `#`, without surrounding white space.
@@ -150,6 +196,46 @@ mod tests {
             .to_string();
         assert!(error.contains("argument 2"), "{error}");
         assert!(error.contains("-5"), "{error}");
+    }
+
+    #[test]
+    fn every_invalid_line_is_listed() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "x1\n1001\n-2\n\n99999999999999999999").unwrap();
+        let error = read_inputs(IdKind::Workflow, &[], Some(file.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("3 invalid IDs; fix them and run again:"),
+            "{error}"
+        );
+        assert!(error.contains("at line 1 of"), "{error}");
+        assert!(error.contains("at line 3 of"), "{error}");
+        assert!(error.contains("at line 5 of"), "{error}");
+        assert!(!error.contains("more"), "{error}");
+    }
+
+    #[test]
+    fn invalid_list_is_capped() {
+        let arguments: Vec<String> = (0..25).map(|index| format!("bad{index}")).collect();
+        let error = read_inputs(IdKind::Flow, &arguments, None)
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("25 invalid IDs"), "{error}");
+        assert_eq!(
+            error.matches("\n  at argument").count(),
+            MAX_REPORTED_INVALID
+        );
+        assert!(error.ends_with("\n  and 5 more"), "{error}");
+    }
+
+    #[test]
+    fn byte_order_mark_is_ignored() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "\u{feff}1001").unwrap();
+        let inputs = read_inputs(IdKind::Workflow, &[], Some(file.path())).unwrap();
+        assert_eq!(inputs.ids.len(), 1);
+        assert_eq!(inputs.ids[0].get(), 1001);
     }
 
     #[test]

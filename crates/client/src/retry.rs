@@ -191,7 +191,7 @@ fn retry_wait(failure: &Failure<'_>, backoff: Duration) -> Result<Duration, Stop
 /// Reads `Retry-After` as whole or fractional seconds.
 ///
 /// NOTE: the HTTP-date form of `Retry-After` is ignored, so such a response falls back to
-/// the policy's window or to backing off. HubSpot sends seconds.
+/// the policy's window or to backing off.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     let seconds: f64 = value.parse().ok()?;

@@ -41,28 +41,32 @@ pub(crate) struct Shared {
 /// State of one call that its batches share.
 #[derive(Debug, Default)]
 pub(crate) struct CallState {
-    /// Copy of the first `DAILY` 429 of the call. Once it is set, no batch of the call
-    /// sends another request, because none can succeed before HubSpot's daily reset.
-    daily_limit: OnceLock<Error>,
+    /// Copy of the call's first error that no later request can avoid: a 429 under the
+    /// `DAILY` policy (until HubSpot's daily reset), a 401 (the token is not accepted), or a
+    /// 403 `MISSING_SCOPES` (the token lacks the scope). Once it is set, no batch of the call
+    /// sends another request.
+    stop: OnceLock<Error>,
 }
 
 impl CallState {
-    /// Returns the error for a batch that stops because the daily limit is spent, or
-    /// `None` while it is not.
-    fn daily_limit_error(&self, attempts: u32) -> Option<Error> {
-        let first = self.daily_limit.get()?;
-        let mut error = Error::not_sent_after_daily_limit(first);
+    /// Returns the error for a batch that stops because an earlier request of the call got
+    /// an error that every request would get, or `None` while none has.
+    fn stop_error(&self, attempts: u32) -> Option<Error> {
+        let first = self.stop.get()?;
+        let mut error = Error::not_sent_after(first);
         error.set_attempts(attempts);
         Some(error)
     }
 
-    /// Records `error` if it is the call's first 429 under the `DAILY` policy.
+    /// Records `error` if it is the call's first error that every later request would get.
     fn observe(&self, error: &Error) {
-        if error.kind() == ErrorKind::RateLimited
-            && error.policy_name() == Some(retry::DAILY_POLICY)
-        {
-            self.daily_limit
-                .get_or_init(|| Error::not_sent_after_daily_limit(error));
+        let stops_call = match error.kind() {
+            ErrorKind::RateLimited => error.policy_name() == Some(retry::DAILY_POLICY),
+            ErrorKind::Authentication | ErrorKind::MissingScopes => true,
+            _ => false,
+        };
+        if stops_call {
+            self.stop.get_or_init(|| Error::not_sent_after(error));
         }
     }
 }
@@ -140,7 +144,7 @@ async fn send_with_retries(
     let mut attempts: u32 = 0;
     let mut previous: Option<Error> = None;
     loop {
-        if let Some(error) = call.daily_limit_error(attempts) {
+        if let Some(error) = call.stop_error(attempts) {
             return Err(error);
         }
 
@@ -170,8 +174,8 @@ async fn send_with_retries(
             timeout = timeout.min(left);
         }
 
-        // Another batch may have hit the daily limit while this one waited.
-        if let Some(error) = call.daily_limit_error(attempts) {
+        // Another batch may have got an error that stops the call while this one waited.
+        if let Some(error) = call.stop_error(attempts) {
             return Err(error);
         }
 

@@ -290,7 +290,9 @@ impl Error {
     ///
     /// It copies the response details of `first`, so that callers see the same status,
     /// policy and correlation ID, and it has no inputs and no attempts yet.
-    pub(crate) fn not_sent_after_daily_limit(first: &Error) -> Self {
+    /// Returns a copy of `first`, the error that stopped the call, for a batch that was not
+    /// sent because of it.
+    pub(crate) fn not_sent_after(first: &Error) -> Self {
         Self {
             kind: first.kind,
             status: first.status,
@@ -300,14 +302,16 @@ impl Error {
             sub_category: first.sub_category.clone(),
             message: first.message.clone(),
             policy_name: first.policy_name.clone(),
-            missing_scopes: Vec::new(),
+            missing_scopes: first.missing_scopes.clone(),
             retry_after: first.retry_after,
             content_type: first.content_type.clone(),
             body_snippet: None,
             inputs: Vec::new(),
             attempts: 0,
             fault: None,
-            source: Some(Box::new(DailyLimitSpent)),
+            source: Some(Box::new(NotSent {
+                stopped_by: first.kind,
+            })),
         }
     }
 
@@ -391,20 +395,31 @@ impl StdError for Error {
     }
 }
 
-/// Source of the errors of batches that were not sent after a `DAILY` 429.
+/// Source of the errors of batches that were not sent because an earlier request of the
+/// call got an error that every request would get.
 #[derive(Debug)]
-struct DailyLimitSpent;
+struct NotSent {
+    stopped_by: ErrorKind,
+}
 
-impl fmt::Display for DailyLimitSpent {
+impl fmt::Display for NotSent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "not sent, because an earlier request of this call got a 429 under the DAILY \
-             policy and HubSpot rejects every request until the daily limit resets",
+        let reason = match self.stopped_by {
+            ErrorKind::RateLimited => {
+                "a 429 under the DAILY policy, and HubSpot rejects every request until the \
+                 daily limit resets"
+            }
+            ErrorKind::MissingScopes => "a 403 because the token lacks a required scope",
+            _ => "a 401 because HubSpot does not accept the token",
+        };
+        write!(
+            f,
+            "not sent, because an earlier request of this call got {reason}"
         )
     }
 }
 
-impl StdError for DailyLimitSpent {}
+impl StdError for NotSent {}
 
 /// Response header that carries HubSpot's correlation ID.
 pub(crate) const CORRELATION_ID_HEADER: &str = "x-hubspot-correlation-id";

@@ -63,8 +63,9 @@
 //! The endpoint only reads, so resending the POST is safe, and every resend carries the
 //! byte-identical JSON body. 429 (except under the `DAILY` policy), 5xx, timeouts, reset
 //! connections and cut-off bodies are retried; 400, 401, 403 and 404 never are. After a
-//! `DAILY` 429 the call sends nothing more, and its unsent batches fail with a copy of that
-//! error. The [`retry`] module states the rules and the waits.
+//! `DAILY` 429, a 401 or a 403 `MISSING_SCOPES`, which every later request would get too, the
+//! call sends nothing more, and its unsent batches fail with a copy of that error. The
+//! [`retry`] module states the rules and the waits.
 //!
 //! # Rate limiting
 //!

@@ -12,7 +12,8 @@
 //! | other 429 | wait the interval header if present, else back off |
 //! | 5xx (500, 502, 503, 504, 524, …) | wait `Retry-After` if present, else back off |
 //! | 408, attempt timeout, connection refused or reset, truncated body | back off |
-//! | 400, 401, 403, 404, other statuses, undecodable success bodies | stop |
+//! | 401, or 403 `MISSING_SCOPES` | stop, and send no other batch of the call: the token fails for every request |
+//! | 400, other 403, 404, other statuses, undecodable success bodies | stop |
 //!
 //! Backing off waits [`RetryPolicy::initial_backoff`], doubled after each retry and
 //! capped at [`RetryPolicy::max_backoff`]. With jitter, a random extra of up to 100% of

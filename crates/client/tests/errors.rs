@@ -286,3 +286,85 @@ fn invalid_settings_rejected() {
         );
     }
 }
+
+/// Sends 300 flow IDs (3 batches, one at a time) to a server that answers every request with
+/// `status` and `body`, and returns the report and the number of requests the server saw.
+async fn map_300_against(
+    status: u16,
+    body: serde_json::Value,
+) -> (hubspot_workflow_ids::Report<FlowId>, usize) {
+    let server = MockServer::start_async().await;
+    let mock = server.batch_read_workflow_id_mappings(|_, then| {
+        then.client_error(status, &error_body(body));
+    });
+    let client = builder(&server.base_url()).build().unwrap();
+    let ids = (1..=300).map(|id| FlowId::new(id).unwrap());
+    let report = client.flow_ids_to_workflow_ids(ids).await;
+    (report, mock.calls_async().await)
+}
+
+#[tokio::test]
+async fn unauthorized_stops_the_call() {
+    let (report, calls) = map_300_against(
+        401,
+        json!({
+            "status": "error",
+            "message": "Authentication credentials not found.",
+            "correlationId": "corr-401",
+            "category": "INVALID_AUTHENTICATION",
+        }),
+    )
+    .await;
+
+    assert_eq!(calls, 1);
+    assert_eq!(report.outcomes().len(), 300);
+    assert_eq!(report.failed().count(), 300);
+    assert!(report.failed().all(|(_, error)| error.is_authentication()));
+    let unsent = report.failed().last().unwrap().1;
+    assert_eq!(unsent.attempts(), 0);
+    let cause = std::error::Error::source(unsent.as_ref())
+        .unwrap()
+        .to_string();
+    assert!(cause.contains("does not accept the token"), "{cause}");
+    assert_eq!(report.stats().requests, 1);
+}
+
+#[tokio::test]
+async fn missing_scopes_stop_the_call() {
+    let (report, calls) = map_300_against(
+        403,
+        json!({
+            "status": "error",
+            "message": "This app hasn't been granted all required scopes to make this call.",
+            "correlationId": "corr-403",
+            "category": "MISSING_SCOPES",
+            "errors": [{"message": "One or more of the following scopes are required.",
+                        "context": {"requiredGranularScopes": ["automation"]}}],
+        }),
+    )
+    .await;
+
+    assert_eq!(calls, 1);
+    assert_eq!(report.failed().count(), 300);
+    let unsent = report.failed().last().unwrap().1;
+    assert!(unsent.is_missing_scopes());
+    assert_eq!(unsent.missing_scopes(), ["automation"]);
+}
+
+#[tokio::test]
+async fn not_found_does_not_stop_the_call() {
+    let (report, calls) = map_300_against(
+        404,
+        json!({
+            "status": "error",
+            "message": "Not found",
+            "correlationId": "corr-404",
+            "category": "OBJECT_NOT_FOUND",
+        }),
+    )
+    .await;
+
+    // A 404 is not retried, but it says nothing about the other batches, so each is sent.
+    assert_eq!(calls, 3);
+    assert_eq!(report.failed().count(), 300);
+}

@@ -145,7 +145,7 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("invalid duration {text:?}; give a number of seconds, such as 30"))?;
     if !seconds.is_finite() || seconds <= 0.0 || seconds > 86_400.0 {
         return Err(format!(
-            "invalid duration {text:?}; give a number of seconds from above 0 to 86400"
+            "invalid duration {text:?}; give a number of seconds greater than 0 and at most 86400"
         ));
     }
     Ok(Duration::from_secs_f64(seconds))

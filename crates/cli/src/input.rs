@@ -133,11 +133,11 @@ impl InvalidIds {
 
 impl fmt::Display for InvalidIds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} invalid ID", self.total)?;
-        if self.total != 1 {
-            f.write_str("s")?;
+        if self.total == 1 {
+            f.write_str("1 invalid ID; fix it and run again:")?;
+        } else {
+            write!(f, "{} invalid IDs; fix them and run again:", self.total)?;
         }
-        f.write_str("; fix them and run again:")?;
         for (location, error) in &self.listed {
             write!(f, "\n  at {location}: {error}")?;
         }

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::args::{Cli, Command, Format, MapArgs};
 use crate::error::{CliError, EXIT_FAILED, EXIT_INTERRUPTED};
@@ -47,6 +48,8 @@ fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        // Each HTTP attempt is a span; printing it when it closes gives one line per request.
+        .with_span_events(FmtSpan::CLOSE)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
@@ -54,9 +57,11 @@ fn init_logging() {
 
 async fn map(args: &MapArgs) -> Result<ExitCode, CliError> {
     let inputs = run::validate(args)?;
-    // The output file is created before anything is sent, so that a bad path costs no requests.
+    let session = run::prepare(args).await?;
+    // The output file is created after every setting is checked, so that a usage error leaves
+    // an existing file alone, and before anything is sent, so that a bad path costs no requests.
     let mut out = open_output(args)?;
-    let run = run::map(args, &inputs).await?;
+    let run = session.run(args, &inputs).await;
     write_results(args, &run.results, &mut out)?;
     eprintln!("{}", run.results.summary());
     Ok(if run.interrupted {
@@ -89,6 +94,12 @@ fn write_results(args: &MapArgs, results: &Results, out: &mut dyn Write) -> Resu
         Format::Json => write_json(results, out),
     }
     .and_then(|()| out.flush());
+    if args.format == Format::Csv {
+        // CSV rows carry no reason for a failure, so the reasons go to standard error.
+        for line in results.failure_lines() {
+            eprintln!("{line}");
+        }
+    }
     match written {
         // A reader that stops early, such as `head`, closes the pipe; that is not a failure.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -129,6 +129,49 @@ impl Results {
         self.rows.iter().filter(|row| wanted(&row.outcome)).count()
     }
 
+    /// Returns one line per kind of failure: failures with the same status, category and
+    /// message are counted together, so that a million IDs that all got a 401 give one line.
+    pub fn failure_lines(&self) -> Vec<String> {
+        let mut groups: Vec<(&Failure, usize, usize)> = Vec::new();
+        for failure in &self.failures {
+            let same = |(first, _, _): &&mut (&Failure, usize, usize)| {
+                first.status == failure.status
+                    && first.category == failure.category
+                    && first.message == failure.message
+            };
+            match groups.iter_mut().find(same) {
+                Some((_, inputs, batches)) => {
+                    *inputs += failure.ids.len();
+                    *batches += 1;
+                }
+                None => groups.push((failure, failure.ids.len(), 1)),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(first, inputs, batches)| {
+                let mut details = Vec::new();
+                if let Some(status) = first.status {
+                    details.push(format!("HTTP {status}"));
+                }
+                if let Some(category) = &first.category {
+                    details.push(category.clone());
+                }
+                if let Some(correlation_id) = &first.correlation_id {
+                    details.push(format!("correlation id {correlation_id}"));
+                }
+                let mut line = format!("failed: {}", plural(inputs as u64, "input"));
+                if batches > 1 {
+                    line.push_str(&format!(" in {batches} batches"));
+                }
+                if !details.is_empty() {
+                    line.push_str(&format!(" ({})", details.join(", ")));
+                }
+                format!("{line}: {}", first.message)
+            })
+            .collect()
+    }
+
     pub fn has_failures(&self) -> bool {
         !self.failures.is_empty()
     }
@@ -229,24 +272,22 @@ pub fn write_table(results: &Results, out: &mut dyn Write) -> std::io::Result<()
     for line in table.to_string().lines() {
         writeln!(out, "{}", line.trim_end())?;
     }
-    for failure in &results.failures {
-        let status = failure
-            .status
-            .map_or_else(|| "no status".to_owned(), |status| status.to_string());
-        let category = failure.category.as_deref().unwrap_or("no category");
-        let correlation = failure.correlation_id.as_deref().unwrap_or("none");
-        writeln!(
-            out,
-            "failed: {} ({status}, {category}, correlation id {correlation}): {}",
-            plural(failure.ids.len() as u64, "input"),
-            failure.message
-        )?;
+    for line in results.failure_lines() {
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
 
 /// Writes `input,flow_id,workflow_id,outcome` rows.
 pub fn write_csv(results: &Results, out: &mut dyn Write) -> std::io::Result<()> {
+    write_csv_rows(results, out).map_err(|error| match error.into_kind() {
+        // Keep the I/O error itself, so that the caller can tell a closed pipe from a failure.
+        csv::ErrorKind::Io(error) => error,
+        other => std::io::Error::other(format!("{other:?}")),
+    })
+}
+
+fn write_csv_rows(results: &Results, out: &mut dyn Write) -> csv::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(["input", "flow_id", "workflow_id", "outcome"])?;
     for row in &results.rows {
@@ -258,7 +299,8 @@ pub fn write_csv(results: &Results, out: &mut dyn Write) -> std::io::Result<()> 
             outcome_word(row).to_owned(),
         ])?;
     }
-    writer.flush()
+    writer.flush()?;
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -418,10 +460,40 @@ mod tests {
         assert!(table.contains("9007199254740993"), "{table}");
         assert!(table.contains("unmapped"), "{table}");
         assert!(
-            table.contains("failed: 1 input (503, no category, correlation id c-1): server error"),
+            table.contains("failed: 1 input (HTTP 503, correlation id c-1): server error"),
             "{table}"
         );
         assert!(table.lines().all(|line| line == line.trim_end()), "{table}");
+    }
+
+    #[test]
+    fn failure_lines_group_same_error() {
+        let mut results = sample();
+        let failure = |ids: Vec<u64>, correlation_id: &str| Failure {
+            ids,
+            status: Some(401),
+            category: Some("INVALID_AUTHENTICATION".to_owned()),
+            message: "bad token".to_owned(),
+            correlation_id: Some(correlation_id.to_owned()),
+        };
+        results.failures = vec![
+            failure(vec![1, 2], "c-1"),
+            Failure {
+                ids: vec![3],
+                status: None,
+                category: None,
+                message: "interrupted".to_owned(),
+                correlation_id: None,
+            },
+            failure(vec![4], "c-2"),
+        ];
+        assert_eq!(
+            results.failure_lines(),
+            [
+                "failed: 3 inputs in 2 batches (HTTP 401, INVALID_AUTHENTICATION, correlation id c-1): bad token",
+                "failed: 1 input: interrupted",
+            ]
+        );
     }
 
     #[test]

@@ -35,8 +35,15 @@ pub fn validate(args: &MapArgs) -> Result<Inputs, CliError> {
     read_inputs(kind, &args.ids, args.input.as_deref())
 }
 
-/// Runs every lookup of `inputs` and returns the results.
-pub async fn map(args: &MapArgs, inputs: &Inputs) -> Result<Run, CliError> {
+/// A client ready to send, and the embedded fake server it talks to in `--fake` runs.
+pub struct Session {
+    client: Client,
+    fake: Option<FakeHubSpot>,
+}
+
+/// Starts the fake server if asked, reads the token and builds the client, so that every
+/// setting is checked before the output file is touched or anything is sent.
+pub async fn prepare(args: &MapArgs) -> Result<Session, CliError> {
     let (fake, base_url, token) = if args.fake {
         let server = FakeHubSpot::builder()
             .token(FAKE_TOKEN)
@@ -54,20 +61,6 @@ pub async fn map(args: &MapArgs, inputs: &Inputs) -> Result<Run, CliError> {
         (None, base_url, read_token(args.token_file.as_deref())?)
     };
 
-    let result = run_lookups(args, base_url, token, &inputs.ids, &inputs.unique).await;
-    if let Some(server) = fake {
-        server.shutdown().await;
-    }
-    result
-}
-
-async fn run_lookups(
-    args: &MapArgs,
-    base_url: String,
-    token: AccessToken,
-    ids: &[hubspot_workflow_ids::Id],
-    unique: &[hubspot_workflow_ids::Id],
-) -> Result<Run, CliError> {
     let rate_limit = match args.rate_limit {
         Some(limit) => RateLimit::PerInterval {
             requests: limit.requests,
@@ -91,9 +84,32 @@ async fn run_lookups(
             env!("CARGO_PKG_VERSION")
         ))
         .build()
-        .map_err(CliError::from_setting)?;
+        .map_err(CliError::from_setting);
+    match client {
+        Ok(client) => Ok(Session { client, fake }),
+        Err(error) => {
+            if let Some(server) = fake {
+                server.shutdown().await;
+            }
+            Err(error)
+        }
+    }
+}
 
-    let mut stream = client.stream_iter(ids.to_vec());
+impl Session {
+    /// Runs every lookup of `inputs` and returns the results, one row per distinct input.
+    pub async fn run(self, args: &MapArgs, inputs: &Inputs) -> Run {
+        let run = lookup(&self.client, args, inputs).await;
+        if let Some(server) = self.fake {
+            server.shutdown().await;
+        }
+        run
+    }
+}
+
+async fn lookup(client: &Client, args: &MapArgs, inputs: &Inputs) -> Run {
+    let unique = &inputs.unique;
+    let mut stream = client.stream_iter(inputs.ids.clone());
     let progress = stream.progress();
     let bar = progress_bar(unique.len(), args.batch_size);
     let mut outcomes = Vec::with_capacity(unique.len());
@@ -130,11 +146,14 @@ async fn run_lookups(
     } else {
         "the client returned no outcome for these inputs"
     };
-    let stats = Stats::from(&progress.snapshot());
-    Ok(Run {
+    let mut stats = Stats::from(&progress.snapshot());
+    // The stream counts only the IDs it pulled, which after an interrupt is not all of them.
+    stats.inputs = inputs.ids.len() as u64;
+    stats.unique_inputs = unique.len() as u64;
+    Run {
         results: Results::collect(unique, outcomes, stats, missing),
         interrupted,
-    })
+    }
 }
 
 /// Returns a progress bar on standard error when it is a terminal and the run has more than one

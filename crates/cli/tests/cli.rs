@@ -487,6 +487,8 @@ async fn interrupt_writes_finished_results() {
         .map(|failure| failure["ids"].as_array().unwrap().len())
         .sum();
     assert_eq!(answered + failed, 500, "every input is accounted for");
+    assert_eq!(json["stats"]["inputs"], 500);
+    assert_eq!(json["stats"]["uniqueInputs"], 500);
     assert!(failed > 0, "the interrupt came before the last batch");
     let message = json["failed"][0]["message"].as_str().unwrap();
     assert!(
@@ -494,4 +496,111 @@ async fn interrupt_writes_finished_results() {
         "{message}"
     );
     server.shutdown().await;
+}
+
+#[test]
+fn usage_error_keeps_existing_output() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("previous.csv");
+    std::fs::write(&path, "kept\n").unwrap();
+    let output = cli()
+        .args([
+            "map",
+            "--from",
+            "workflow",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--output",
+        ])
+        .arg(&path)
+        .arg("1001")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no access token"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_failures_are_explained_on_stderr() {
+    let server = FakeHubSpot::builder()
+        .token("another-token")
+        .start()
+        .await
+        .unwrap();
+    let args = strings(&[
+        "map",
+        "--from",
+        "workflow",
+        "--format",
+        "csv",
+        "--batch-size",
+        "1",
+        "--concurrency",
+        "1",
+        "1001",
+        "1002",
+        "1003",
+    ]);
+    let output = run_against(&server, args, None).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("1001,,,failed"),
+        "{}",
+        stdout(&output)
+    );
+    let message = stderr(&output);
+    assert!(
+        message.contains("failed: 3 inputs in 3 batches (HTTP 401, INVALID_AUTHENTICATION"),
+        "{message}"
+    );
+    // The first 401 stops the call, so the other two batches are never sent.
+    assert_eq!(server.counters().requests, 1);
+    server.shutdown().await;
+}
+
+#[test]
+fn closed_pipe_is_not_an_error() {
+    for format in ["table", "csv", "json"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hubspot-workflow-ids"))
+            .args([
+                "map", "--fake", "--from", "workflow", "--format", format, "1001", "1002",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before the tool writes, as `head` does once it has enough.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{format}: {}",
+            stderr(&output)
+        );
+        assert!(
+            !stderr(&output).contains("Broken pipe"),
+            "{format}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn debug_log_shows_each_request() {
+    let output = cli()
+        .env("RUST_LOG", "hubspot_workflow_ids=debug")
+        .args(["map", "--fake", "--from", "workflow", "1001", "1004"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let log = stderr(&output);
+    assert!(log.contains("hubspot_request{"), "{log}");
+    assert!(log.contains("http.response.status_code=207"), "{log}");
+    assert!(!log.contains("fake-demo-token"), "{log}");
 }

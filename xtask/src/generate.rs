@@ -42,7 +42,7 @@ pub fn generate(
     })
 }
 
-/// The progenitor settings both generated crates share.
+/// Returns the progenitor settings that both generated crates share.
 fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings

@@ -29,7 +29,7 @@ pub struct Overlay {
 pub struct Action {
     /// JSONPath that selects the nodes the action applies to.
     pub target: String,
-    /// Why the deviation exists.
+    /// Reason for the deviation.
     pub description: Option<String>,
     /// Value merged into each target node.
     pub update: Option<Value>,
@@ -67,7 +67,7 @@ impl Action {
 }
 
 impl Overlay {
-    /// Parses an Overlay document and checks that every action says what it does and why.
+    /// Parses an Overlay document and checks that every action has one kind and a description.
     pub fn from_value(value: Value) -> Result<Self> {
         let overlay: Overlay = serde_json::from_value(value).context("invalid Overlay document")?;
         ensure!(

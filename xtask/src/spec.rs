@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 pub const SOURCE_SPEC: &str = "spec/workflow-id-mappings.json";
 /// The ordered list of deviations applied to the source spec before generation.
 pub const DEVIATIONS: &str = "spec/deviations.json";
-/// What progenitor sees: the source spec with every deviation applied.
+/// Input to progenitor: the source spec with every deviation applied.
 pub const NORMALIZED_SPEC: &str = "spec/workflow-id-mappings.normalized.json";
 /// The generated low-level client.
 pub const CLIENT_OUTPUT: &str = "crates/api/src/generated.rs";

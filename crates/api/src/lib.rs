@@ -3,7 +3,7 @@
 //! `spec/workflow-id-mappings.json` with the deviations listed in `spec/deviations.json`.
 //!
 //! Most callers want the `hubspot-workflow-ids` crate instead, which batches, retries, rate-limits
-//! and maps errors. This crate sends one request and returns what HubSpot answered:
+//! and maps errors. This crate sends one request and returns HubSpot's response:
 //!
 //! ```no_run
 //! use hubspot_workflow_ids_api::{Client, RequestHooks, types};

@@ -72,7 +72,7 @@ impl From<&str> for AccessToken {
     }
 }
 
-/// Where the HTTP client of a [`Client`] comes from.
+/// Source of the HTTP client of a [`Client`].
 #[derive(Debug)]
 enum HttpSource {
     Builder(Box<reqwest::ClientBuilder>),

@@ -70,7 +70,7 @@
 //! # Rate limiting
 //!
 //! A GCRA limiter spaces requests to the configured [`RateLimit`], follows HubSpot's
-//! `X-HubSpot-RateLimit-*` headers, and after a 429 holds every batch until the wait it
+//! `X-HubSpot-RateLimit-*` headers, and after a 429 pauses every batch until the wait it
 //! implies is over. [`RateLimit`] states the rules.
 //!
 //! # Logging

@@ -67,8 +67,8 @@ impl HubSpotTier {
 ///   request is sent until one spacing after the request that saw it was sent, the
 ///   earliest time at which the rolling window can have room again.
 /// * **Pauses.** After a 429, no request is sent until the wait it implies is over: every
-///   batch respects one shared "not before" instant. This holds with
-///   [`RateLimit::None`] too.
+///   batch respects one shared "not before" instant. This also applies with
+///   [`RateLimit::None`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RateLimit {

@@ -287,7 +287,7 @@ fn invalid_settings_rejected() {
     }
 }
 
-/// Sends 300 flow IDs (3 batches, one at a time) to a server that answers every request with
+/// Sends 300 flow IDs (3 batches, one at a time) to a server that responds to every request with
 /// `status` and `body`, and returns the report and the number of requests the server saw.
 async fn map_300_against(
     status: u16,
@@ -364,7 +364,7 @@ async fn not_found_does_not_stop_the_call() {
     )
     .await;
 
-    // A 404 is not retried, but it says nothing about the other batches, so each is sent.
+    // A 404 is not retried, but it does not mean that the other batches fail, so each is sent.
     assert_eq!(calls, 3);
     assert_eq!(report.failed().count(), 300);
 }

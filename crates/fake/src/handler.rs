@@ -145,7 +145,7 @@ async fn batch_read(
     exchange.authenticated(token);
 
     // Faults come before rate limiting, so a faulted request does not count against the
-    // limits. Latency is the exception: the request goes on to be limited and answered.
+    // limits. Latency is the exception: the request goes on to be limited and responded to.
     let fault = exchange.choose_fault();
     if !fault.latency.is_zero() {
         exchange.fault = Some("latency");

@@ -4,7 +4,7 @@
 //! The server runs in-process on 127.0.0.1, for offline use and for tests of clients. It
 //! responds in HubSpot's wire format and can add HubSpot's failure modes on demand:
 //! missing scopes, validation errors, rolling and daily rate limits, 5xx responses, connection
-//! resets, truncated bodies, latency and requests that never get an answer. All randomness
+//! resets, truncated bodies, latency and requests that never get a response. All randomness
 //! comes from one seeded generator, so a client that sends its requests one at a time sees
 //! the same result order, faults and correlation IDs on every run.
 //!

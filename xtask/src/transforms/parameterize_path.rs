@@ -1,7 +1,7 @@
 //! `parameterize-path`: renames the one path that matches the template `x-path` to that template
 //! and declares `x-parameter` on its operations.
 //!
-//! HubSpot serves this endpoint under `v4` and under date versions such as `2026-09-beta`; a path
+//! HubSpot serves this endpoint under `v4` and under date versions such as `2026-09-beta`. A path
 //! parameter lets one generated client call either, and makes the generated code the same
 //! whichever of the two an upstream file declares.
 

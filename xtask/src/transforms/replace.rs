@@ -1,6 +1,6 @@
 //! `replace`: replaces each target node with `x-value`.
 //!
-//! An Overlay `update` can only merge into a node or append to a list; this transform covers the
+//! An Overlay `update` can only merge into a node or append to a list. This transform covers the
 //! deviations that must drop part of a node, such as a `required` list or a schema's `type`.
 
 use anyhow::Result;

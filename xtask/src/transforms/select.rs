@@ -1,7 +1,7 @@
 //! `select-operations`: keeps the operations that match `x-operations` and drops the rest.
 //!
 //! HubSpot publishes one file per API with many paths, and progenitor fails on several of the
-//! others; this workspace generates only the workflow ID mapping operation.
+//! others. This workspace generates only the workflow ID mapping operation.
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};

@@ -394,12 +394,8 @@ impl Client {
         I: IntoIterator,
         I::Item: Into<FlowId>,
     {
-        let ids: Vec<Id> = ids.into_iter().map(|id| Id::Flow(id.into())).collect();
-        let report = self.map_ids(ids).await;
-        convert_report(report, |id| match id {
-            Id::Flow(flow_id) => flow_id,
-            Id::Workflow(_) => unreachable!("only flow IDs were sent"),
-        })
+        self.map_one_kind(ids.into_iter().map(Into::<FlowId>::into))
+            .await
     }
 
     /// Looks up the v4 flow ID of each workflow ID.
@@ -411,11 +407,19 @@ impl Client {
         I: IntoIterator,
         I::Item: Into<WorkflowId>,
     {
-        let ids: Vec<Id> = ids.into_iter().map(|id| Id::Workflow(id.into())).collect();
-        let report = self.map_ids(ids).await;
-        convert_report(report, |id| match id {
-            Id::Workflow(workflow_id) => workflow_id,
-            Id::Flow(_) => unreachable!("only workflow IDs were sent"),
+        self.map_one_kind(ids.into_iter().map(Into::<WorkflowId>::into))
+            .await
+    }
+
+    /// Looks up IDs of one kind and returns the report keyed by that kind.
+    async fn map_one_kind<T>(&self, ids: impl Iterator<Item = T>) -> Report<T>
+    where
+        T: Copy + Into<Id> + TryFrom<Id>,
+    {
+        let report = self.map_ids(ids.map(Into::into)).await;
+        convert_report(report, |id| match T::try_from(id) {
+            Ok(id) => id,
+            Err(_) => unreachable!("every input was of one kind, and outcomes echo inputs"),
         })
     }
 

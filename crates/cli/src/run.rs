@@ -113,6 +113,7 @@ async fn lookup(client: &Client, args: &MapArgs, inputs: &Inputs) -> Run {
     let progress = stream.progress();
     let bar = progress_bar(unique.len(), args.batch_size);
     let mut outcomes = Vec::with_capacity(unique.len());
+
     // On Ctrl-C, stop sending and write what has finished: the inputs still in flight are
     // reported as failed, so that the output accounts for every input.
     let interrupt = tokio::signal::ctrl_c();
@@ -141,6 +142,7 @@ async fn lookup(client: &Client, args: &MapArgs, inputs: &Inputs) -> Run {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+
     let missing = if interrupted {
         "interrupted before a result arrived; run again for these inputs"
     } else {

@@ -211,6 +211,7 @@ async fn failed_batch_exits_1_with_details() {
         .start()
         .await
         .unwrap();
+
     let args = strings(&[
         "map",
         "--from",
@@ -224,6 +225,7 @@ async fn failed_batch_exits_1_with_details() {
     ]);
     let output = run_against(&server, args, None).await;
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
     let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(json["mappings"], serde_json::json!([]));
     assert_eq!(
@@ -232,11 +234,13 @@ async fn failed_batch_exits_1_with_details() {
     );
     assert_eq!(json["failed"][0]["status"], 503);
     assert!(json["failed"][0]["correlationId"].is_string(), "{json}");
+
     let message = json["failed"][0]["message"].as_str().unwrap();
     assert!(message.starts_with("server error (HTTP 503)"), "{message}");
     assert!(message.contains("text/html"), "{message}");
     assert!(message.contains("body: <!DOCTYPE html>"), "{message}");
     assert!(!message.contains("expected value"), "{message}");
+
     assert_eq!(json["stats"]["requests"], 2);
     assert_eq!(json["stats"]["retries"], 1);
     assert!(stderr(&output).contains("2 failed"), "{}", stderr(&output));

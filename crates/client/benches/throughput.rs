@@ -9,7 +9,7 @@
 //!    no 429;
 //! 3. with no rate limit, the throughput as a percentage of a plain `reqwest` +
 //!    `serde_json` loop that sends the same batches at the same concurrency to the same
-//!    server; target at least 95%.
+//!    server. The target is at least 95%.
 //!
 //! Run with `cargo bench -p hubspot-workflow-ids --bench throughput`; it takes about
 //! 20 s. The figures depend on the machine; record them with its CPU count.

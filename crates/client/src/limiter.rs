@@ -48,7 +48,7 @@ impl HubSpotTier {
     }
 }
 
-/// How fast a client may send requests.
+/// Rate at which a client may send requests.
 ///
 /// HubSpot counts the requests of an account in a rolling window (10 s for most apps) and
 /// returns 429 once a window contains its maximum. The client's limiter is a GCRA limiter

@@ -101,7 +101,7 @@ impl FaultRule {
     /// Injects `fault` into each authenticated request with the given probability.
     ///
     /// The draws come from the server's seeded random number generator, so a client that
-    /// sends its requests one at a time sees the same faults on every run.
+    /// sends its requests one at a time gets the same faults on every run.
     ///
     /// # Panics
     ///

@@ -5,7 +5,7 @@
 //! responds in HubSpot's wire format and can add HubSpot's failure modes on demand:
 //! missing scopes, validation errors, rolling and daily rate limits, 5xx responses, connection
 //! resets, truncated bodies, latency and requests that never get a response. All randomness
-//! comes from one seeded generator, so a client that sends its requests one at a time sees
+//! comes from one seeded generator, so a client that sends its requests one at a time gets
 //! the same result order, faults and correlation IDs on every run.
 //!
 //! # Example
